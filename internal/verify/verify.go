@@ -1,0 +1,113 @@
+// Package verify checks provider signatures over the raw request bytes.
+//
+// Every provider is one small file implementing Verifier, built from a Spec by
+// the constructor registered for its type in kinds.go, and every one passes
+// the shared conformance suite in verifytest. Verify never panics on hostile
+// input and its errors never contain a secret or an expected signature.
+package verify
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+)
+
+// Request is what a verifier sees of one delivery.
+type Request struct {
+	Header   http.Header
+	Body     []byte // raw bytes as received
+	RawQuery string // the request URL's raw query (Twilio and Square sign the URL)
+	Now      time.Time
+}
+
+// Verifier checks one delivery's signature.
+type Verifier interface {
+	// Verify returns nil for a genuine delivery, otherwise an error wrapping
+	// webhook.ErrMissingSignature, webhook.ErrInvalidSignature or
+	// webhook.ErrTimestampTolerance.
+	Verify(r *Request) error
+}
+
+// Handshaker is implemented by verifiers whose provider probes the endpoint
+// (Slack url_verification, Zoom url_validation, Discord PING). Handshake is
+// called only after Verify succeeded; ok reports that r was a handshake and
+// resp is the JSON body to answer with instead of enqueueing.
+type Handshaker interface {
+	Handshake(r *Request) (resp []byte, ok bool)
+}
+
+// Secret is a signing secret, token or public key. It prints as REDACTED so
+// it cannot leak through a log line or an error.
+type Secret string
+
+func (Secret) String() string   { return "REDACTED" }
+func (Secret) GoString() string { return "REDACTED" }
+
+// Spec configures one verifier. Zero values mean the type's defaults.
+type Spec struct {
+	Type      string
+	Secrets   []Secret      // several = rotation: any one may match
+	Tolerance time.Duration // 0 = the provider SDK's default
+	URL       string        // Twilio, Square: public URL configured at the provider
+
+	// Generic hmac only.
+	Header          string // signature header
+	Prefix          string // literal prefix stripped from the header value, e.g. "sha256="
+	Algorithm       string // sha1 | sha256 (default) | sha512
+	Encoding        string // hex (default) | base64
+	TimestampHeader string // optional; enables the tolerance check
+	SignedPayload   string // template over {id} {timestamp} {body}; default "{body}"
+	IDHeader        string // header substituted for {id}
+}
+
+// Field says where an event id or type is found: a header, or a JSON path
+// (dot-separated keys, numeric segments index arrays). The zero Field means
+// "none": for an id, sha256 of the body is used.
+type Field struct {
+	Header string
+	JSON   string
+}
+
+// IsZero reports whether f names no location.
+func (f Field) IsZero() bool { return f.Header == "" && f.JSON == "" }
+
+// Kind describes a verifier type: its constructor and default extraction.
+type Kind struct {
+	New       func(Spec) (Verifier, error)
+	EventID   Field
+	EventType Field
+}
+
+// New builds the verifier for spec.Type.
+func New(spec Spec) (Verifier, error) {
+	k, ok := kinds[spec.Type]
+	if !ok {
+		return nil, fmt.Errorf("unknown verifier type %q (known: %v)", spec.Type, Types())
+	}
+	if len(spec.Secrets) == 0 {
+		return nil, fmt.Errorf("%s: at least one secret is required", spec.Type)
+	}
+	for i, s := range spec.Secrets {
+		if s == "" {
+			return nil, fmt.Errorf("%s: secret %d is empty", spec.Type, i)
+		}
+	}
+	return k.New(spec)
+}
+
+// Lookup returns the Kind registered for a type.
+func Lookup(typ string) (Kind, bool) {
+	k, ok := kinds[typ]
+	return k, ok
+}
+
+// Types lists the registered verifier types, sorted.
+func Types() []string {
+	out := make([]string, 0, len(kinds))
+	for t := range kinds {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,33 @@
+// Package webhook holds hookq's domain vocabulary: the verified Event, the
+// task envelope that carries it from ingest to worker, and the sentinel errors
+// every layer speaks. It imports the standard library only.
+package webhook
+
+import (
+	"errors"
+	"time"
+)
+
+// Event is one verified delivery from a provider.
+type Event struct {
+	Source      string            // configured source name, e.g. "stripe"
+	ID          string            // provider event id (or sha256:<hex> of the body when the provider sends none)
+	Type        string            // provider event type
+	Body        []byte            // the raw request body, byte for byte
+	ContentType string            // the request's Content-Type
+	Headers     map[string]string // original headers kept for handlers (pass_headers); nil when none
+	ReceivedAt  time.Time         // when ingest read the request
+	VerifiedBy  string            // verifier type that accepted the signature
+}
+
+// Sentinel errors. Ingest maps them to HTTP statuses in exactly one place;
+// verifiers and extractors wrap them with context.
+var (
+	ErrUnknownSource      = errors.New("unknown source")
+	ErrMissingSignature   = errors.New("missing signature")
+	ErrInvalidSignature   = errors.New("invalid signature")
+	ErrTimestampTolerance = errors.New("timestamp out of tolerance")
+	ErrMalformedPayload   = errors.New("malformed payload")
+	ErrBodyTooLarge       = errors.New("body too large")
+	ErrQueueUnavailable   = errors.New("queue unavailable")
+)
