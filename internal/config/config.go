@@ -1,0 +1,332 @@
+// Package config loads hookq's YAML configuration: ${VAR} expansion from the
+// environment, defaults, and validation whose messages name the key and the
+// problem, never a secret's value. Only cmd/* imports it.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/hookq/hookq/internal/verify"
+)
+
+// Config is the whole file. Zero values mean the documented defaults, which
+// Load fills in.
+type Config struct {
+	Redis     Redis     `yaml:"redis"`
+	Ingest    Ingest    `yaml:"ingest"`
+	Worker    Worker    `yaml:"worker"`
+	Dashboard Dashboard `yaml:"dashboard"`
+	Dedupe    Dedupe    `yaml:"dedupe"`
+	Sources   []Source  `yaml:"sources"`
+	Routes    []Route   `yaml:"routes"`
+	Log       Log       `yaml:"log"`
+}
+
+type Redis struct {
+	URL string `yaml:"url"` // default redis://127.0.0.1:6379/0; env REDIS_URL overrides
+}
+
+type Ingest struct {
+	Listen       string `yaml:"listen"`         // default ":8080"
+	AdminListen  string `yaml:"admin_listen"`   // default "127.0.0.1:9090"
+	MaxBodyBytes int64  `yaml:"max_body_bytes"` // default 1 MiB
+	// RedisTimeout bounds one dedupe+enqueue; past it the request gets 503.
+	RedisTimeout time.Duration `yaml:"redis_timeout"` // default 2s
+}
+
+type Worker struct {
+	AdminListen     string        `yaml:"admin_listen"`     // default "127.0.0.1:9091"
+	Concurrency     int           `yaml:"concurrency"`      // default 20
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"` // default 25s
+}
+
+type Dashboard struct {
+	Path     string        `yaml:"path"` // default /monitoring/
+	Username string        `yaml:"username"`
+	Password verify.Secret `yaml:"password"`
+	ReadOnly bool          `yaml:"read_only"`
+	Disabled bool          `yaml:"disabled"`
+}
+
+type Dedupe struct {
+	TTL time.Duration `yaml:"ttl"` // default 72h
+}
+
+type Log struct {
+	Level string `yaml:"level"` // debug | info (default) | warn | error
+}
+
+type Source struct {
+	Name      string        `yaml:"name"`
+	Verifier  Verifier      `yaml:"verifier"`
+	EventID   Field         `yaml:"event_id"`
+	EventType Field         `yaml:"event_type"`
+	DedupeTTL time.Duration `yaml:"dedupe_ttl"` // default dedupe.ttl
+}
+
+type Verifier struct {
+	Type            string          `yaml:"type"`
+	Secrets         []verify.Secret `yaml:"secrets"`
+	Tolerance       time.Duration   `yaml:"tolerance"`
+	URL             string          `yaml:"url"`
+	Header          string          `yaml:"header"`
+	Prefix          string          `yaml:"prefix"`
+	Algorithm       string          `yaml:"algorithm"`
+	Encoding        string          `yaml:"encoding"`
+	TimestampHeader string          `yaml:"timestamp_header"`
+	SignedPayload   string          `yaml:"signed_payload"`
+	IDHeader        string          `yaml:"id_header"`
+}
+
+// Spec converts to the verifier's own Spec.
+func (v Verifier) Spec() verify.Spec {
+	return verify.Spec{Type: v.Type, Secrets: v.Secrets, Tolerance: v.Tolerance, URL: v.URL,
+		Header: v.Header, Prefix: v.Prefix, Algorithm: v.Algorithm, Encoding: v.Encoding,
+		TimestampHeader: v.TimestampHeader, SignedPayload: v.SignedPayload, IDHeader: v.IDHeader}
+}
+
+type Field struct {
+	Header string `yaml:"header"`
+	JSON   string `yaml:"json"`
+}
+
+type Route struct {
+	Name        string        `yaml:"name"`
+	Source      string        `yaml:"source"`
+	Events      []string      `yaml:"events"` // globs on event type; empty = all
+	Handler     string        `yaml:"handler"`
+	URL         string        `yaml:"url"`
+	Timeout     time.Duration `yaml:"timeout"`     // default 10s
+	MaxRetries  *int          `yaml:"max_retries"` // default 8
+	Backoff     Backoff       `yaml:"backoff"`
+	PassHeaders []string      `yaml:"pass_headers"`
+}
+
+type Backoff struct {
+	Base time.Duration `yaml:"base"` // default 5s
+	Max  time.Duration `yaml:"max"`  // default 1h
+}
+
+// Load reads, expands, decodes, defaults and validates the file at path.
+// getenv is os.Getenv in production; tests pass their own.
+func Load(file string, getenv func(string) string) (*Config, error) {
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(raw, getenv)
+}
+
+var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// Parse is Load on bytes.
+func Parse(raw []byte, getenv func(string) string) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	// Expand ${VAR} inside scalar values only, so a variable's value can
+	// never change the document's structure.
+	var missing []string
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
+			n.Value = varRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
+				name := ref[2 : len(ref)-1]
+				v := getenv(name)
+				if v == "" {
+					missing = append(missing, fmt.Sprintf("line %d: ${%s} is not set", n.Line, name))
+				}
+				return v
+			})
+			if n.Tag == "" || n.Tag == "!!null" {
+				n.Tag = "!!str"
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(&doc)
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("config: environment variables: %s", strings.Join(missing, "; "))
+	}
+	var c Config
+	if err := doc.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if u := getenv("REDIS_URL"); u != "" {
+		c.Redis.URL = u
+	}
+	c.defaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) defaults() {
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	defD := func(p *time.Duration, v time.Duration) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&c.Redis.URL, "redis://127.0.0.1:6379/0")
+	def(&c.Ingest.Listen, ":8080")
+	def(&c.Ingest.AdminListen, "127.0.0.1:9090")
+	if c.Ingest.MaxBodyBytes == 0 {
+		c.Ingest.MaxBodyBytes = 1 << 20
+	}
+	defD(&c.Ingest.RedisTimeout, 2*time.Second)
+	def(&c.Worker.AdminListen, "127.0.0.1:9091")
+	if c.Worker.Concurrency == 0 {
+		c.Worker.Concurrency = 20
+	}
+	defD(&c.Worker.ShutdownTimeout, 25*time.Second)
+	def(&c.Dashboard.Path, "/monitoring/")
+	def(&c.Dashboard.Username, "ops")
+	defD(&c.Dedupe.TTL, 72*time.Hour)
+	def(&c.Log.Level, "info")
+	for i := range c.Sources {
+		defD(&c.Sources[i].DedupeTTL, c.Dedupe.TTL)
+	}
+	for i := range c.Routes {
+		r := &c.Routes[i]
+		defD(&r.Timeout, 10*time.Second)
+		if r.MaxRetries == nil {
+			n := 8
+			r.MaxRetries = &n
+		}
+		defD(&r.Backoff.Base, 5*time.Second)
+		defD(&r.Backoff.Max, time.Hour)
+	}
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if !strings.HasPrefix(c.Redis.URL, "redis://") && !strings.HasPrefix(c.Redis.URL, "rediss://") {
+		bad("redis.url", "must start with redis:// or rediss://")
+	}
+	for key, addr := range map[string]string{"ingest.listen": c.Ingest.Listen, "ingest.admin_listen": c.Ingest.AdminListen, "worker.admin_listen": c.Worker.AdminListen} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad(key, "%q is not host:port", addr)
+		}
+	}
+	if c.Ingest.MaxBodyBytes < 0 {
+		bad("ingest.max_body_bytes", "must be positive")
+	}
+	if c.Ingest.RedisTimeout < 10*time.Millisecond || c.Ingest.RedisTimeout > 4*time.Second {
+		bad("ingest.redis_timeout", "must be between 10ms and 4s (every request is answered within 5s)")
+	}
+	if c.Worker.Concurrency < 0 {
+		bad("worker.concurrency", "must be positive")
+	}
+	if !strings.HasPrefix(c.Dashboard.Path, "/") || !strings.HasSuffix(c.Dashboard.Path, "/") || c.Dashboard.Path == "/" {
+		bad("dashboard.path", "must start and end with / and not be / itself")
+	}
+	if c.Dedupe.TTL < time.Minute {
+		bad("dedupe.ttl", "must be at least 1m")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "want debug, info, warn or error")
+	}
+	if len(c.Sources) == 0 {
+		bad("sources", "at least one source is required")
+	}
+	sources := map[string]bool{}
+	for i, s := range c.Sources {
+		key := fmt.Sprintf("sources[%d]", i)
+		if !nameRE.MatchString(s.Name) {
+			bad(key+".name", "%q: want lowercase letters, digits, - and _", s.Name)
+		}
+		if sources[s.Name] {
+			bad(key+".name", "%q is defined twice", s.Name)
+		}
+		sources[s.Name] = true
+		if s.Verifier.Type == "" {
+			bad(key+".verifier.type", "is required (one of %v)", verify.Types())
+		} else if _, err := verify.New(s.Verifier.Spec()); err != nil {
+			bad(key+".verifier", "%v", err)
+		}
+		for _, f := range []struct {
+			k string
+			f Field
+		}{{"event_id", s.EventID}, {"event_type", s.EventType}} {
+			if f.f.Header != "" && f.f.JSON != "" {
+				bad(key+"."+f.k, "set header or json, not both")
+			}
+		}
+		if s.DedupeTTL < time.Minute {
+			bad(key+".dedupe_ttl", "must be at least 1m")
+		}
+	}
+	routes := map[string]bool{}
+	for i, r := range c.Routes {
+		key := fmt.Sprintf("routes[%d]", i)
+		if !nameRE.MatchString(r.Name) {
+			bad(key+".name", "%q: want lowercase letters, digits, - and _", r.Name)
+		}
+		if routes[r.Name] {
+			bad(key+".name", "%q is defined twice", r.Name)
+		}
+		routes[r.Name] = true
+		if !sources[r.Source] {
+			bad(key+".source", "%q is not a configured source", r.Source)
+		}
+		for _, g := range r.Events {
+			if _, err := path.Match(g, ""); err != nil {
+				bad(key+".events", "%q is not a valid glob", g)
+			}
+		}
+		if r.Handler == "" {
+			bad(key+".handler", "is required (forward, log, or a registered handler)")
+		}
+		if r.Handler == "forward" && !strings.HasPrefix(r.URL, "http://") && !strings.HasPrefix(r.URL, "https://") {
+			bad(key+".url", "forward needs an http:// or https:// url")
+		}
+		if r.Timeout < time.Second {
+			bad(key+".timeout", "must be at least 1s")
+		}
+		if *r.MaxRetries < 0 || *r.MaxRetries > 100 {
+			bad(key+".max_retries", "must be between 0 and 100")
+		}
+		if r.Backoff.Base <= 0 || r.Backoff.Max < r.Backoff.Base {
+			bad(key+".backoff", "want 0 < base <= max")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// AdminIsLoopback reports whether addr listens on loopback only.
+func AdminIsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

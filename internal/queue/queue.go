@@ -1,0 +1,123 @@
+// Package queue is the Redis side of ingest: it records the dedupe mark and
+// enqueues one Asynq task per matching route in a single atomic script, one
+// round trip per webhook.
+//
+// Why one script and not asynq.Client: the client's Enqueue is its own round
+// trip, so dedupe + N enqueues would cost N+1 round trips and, worse, could
+// not be atomic: a crash between "mark" and "enqueue" would turn the
+// provider's retry into a false "duplicate", and "enqueue" before "mark" lets
+// two concurrent deliveries both pass. The script writes tasks exactly as
+// Asynq v0.26.0's own enqueue script does (a hash asynq:{q}:t:<id> with the
+// protobuf TaskMessage, state and pending_since, then LPUSH asynq:{q}:pending);
+// TestCompatibleWithAsynq proves a real Asynq server and Inspector read them.
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hookq/hookq/internal/webhook"
+)
+
+// Queue is the Asynq queue every webhook task goes to.
+const Queue = "webhooks"
+
+// Task is one route's share of an event.
+type Task struct {
+	Route    string
+	MaxRetry int
+	Timeout  time.Duration // handler deadline; at least 1s (Asynq treats less as none)
+}
+
+// Outcome says what Enqueue did.
+type Outcome int
+
+const (
+	Accepted  Outcome = iota + 1 // mark written and every task enqueued
+	Duplicate                    // seen within the window, or a task for it still exists: nothing written
+)
+
+// Enqueuer runs the dedupe+enqueue protocol.
+type Enqueuer struct {
+	rdb redis.UniversalClient
+}
+
+// NewEnqueuer returns an Enqueuer on rdb; the caller owns rdb.
+func NewEnqueuer(rdb redis.UniversalClient) *Enqueuer { return &Enqueuer{rdb: rdb} }
+
+// MarkKey is the dedupe mark of an event. It carries the queue's hash tag so
+// it lives in the same cluster slot as the queue's keys.
+func MarkKey(source, eventID string) string {
+	return "hookq:{" + Queue + "}:seen:" + source + ":" + eventID
+}
+
+func taskKey(id string) string { return "asynq:{" + Queue + "}:t:" + id }
+
+// KEYS[1] mark, KEYS[2] pending list, KEYS[3] asynq:queues, KEYS[4..] task hashes.
+// ARGV[1] mark ttl ms, ARGV[2] now ns, ARGV[3] queue name, ARGV[4] this
+// attempt's nonce, then per task: id, encoded TaskMessage.
+//
+// Returns 1 accepted, 0 duplicate. A mark holding our own nonce means this
+// same call already ran (a client-side retry after a timeout whose first
+// try executed): that is our acceptance, not a duplicate.
+var script = redis.NewScript(`
+local mark = redis.call("GET", KEYS[1])
+if mark then
+  if mark == ARGV[4] then return 1 end
+  return 0
+end
+for i = 4, #KEYS do
+  if redis.call("EXISTS", KEYS[i]) == 1 then return 0 end
+end
+redis.call("SET", KEYS[1], ARGV[4], "PX", ARGV[1])
+redis.call("SADD", KEYS[3], ARGV[3])
+for i = 4, #KEYS do
+  local j = 5 + (i - 4) * 2
+  redis.call("HSET", KEYS[i], "msg", ARGV[j + 1], "state", "pending", "pending_since", ARGV[2])
+  redis.call("LPUSH", KEYS[2], ARGV[j])
+end
+return 1
+`)
+
+// Enqueue atomically checks the event's dedupe mark and, when unseen, writes
+// the mark (kept for ttl) and one task per entry of tasks. It is all or
+// nothing: an error means nothing may have been written, or everything was
+// (a timeout after the script ran); never a mark without its tasks. headers
+// are Asynq task headers (trace context).
+func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Duration, tasks []Task, headers map[string]string) (Outcome, error) {
+	if len(tasks) == 0 {
+		return 0, errors.New("queue: no tasks")
+	}
+	payload := webhook.Encode(ev)
+	nonce := make([]byte, 12)
+	rand.Read(nonce)
+	keys := make([]string, 3, 3+len(tasks))
+	keys[0] = MarkKey(ev.Source, ev.ID)
+	keys[1] = "asynq:{" + Queue + "}:pending"
+	keys[2] = "asynq:queues"
+	args := make([]any, 4, 4+2*len(tasks))
+	args[0] = strconv.FormatInt(ttl.Milliseconds(), 10)
+	args[1] = strconv.FormatInt(time.Now().UnixNano(), 10)
+	args[2] = Queue
+	args[3] = hex.EncodeToString(nonce)
+	for _, t := range tasks {
+		id := webhook.TaskID(ev.Source, t.Route, ev.ID)
+		keys = append(keys, taskKey(id))
+		args = append(args, id, encodeTaskMessage(webhook.TaskType(t.Route), payload, headers, id, Queue, t.MaxRetry, t.Timeout))
+	}
+	n, err := script.Run(ctx, q.rdb, keys, args...).Int()
+	if err != nil {
+		return 0, fmt.Errorf("queue: enqueue %s: %w: %v", ev.Summary(), webhook.ErrQueueUnavailable, err)
+	}
+	if n == 1 {
+		return Accepted, nil
+	}
+	return Duplicate, nil
+}
