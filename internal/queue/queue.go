@@ -29,21 +29,6 @@ import (
 // Queue is the Asynq queue every webhook task goes to.
 const Queue = "webhooks"
 
-// Task is one route's share of an event.
-type Task struct {
-	Route    string
-	MaxRetry int
-	Timeout  time.Duration // handler deadline; at least 1s (Asynq treats less as none)
-}
-
-// Outcome says what Enqueue did.
-type Outcome int
-
-const (
-	Accepted  Outcome = iota + 1 // mark written and every task enqueued
-	Duplicate                    // seen within the window, or a task for it still exists: nothing written
-)
-
 // Enqueuer runs the dedupe+enqueue protocol.
 type Enqueuer struct {
 	rdb redis.UniversalClient
@@ -87,13 +72,15 @@ return 1
 `)
 
 // Enqueue atomically checks the event's dedupe mark and, when unseen, writes
-// the mark (kept for ttl) and one task per entry of tasks. It is all or
-// nothing: an error means nothing may have been written, or everything was
-// (a timeout after the script ran); never a mark without its tasks. headers
-// are Asynq task headers (trace context).
-func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Duration, tasks []Task, headers map[string]string) (Outcome, error) {
+// the mark (kept for ttl) and one task per entry of tasks; duplicate reports
+// that the event was seen within the window, or that a task for it still
+// exists (queued, retrying or dead-lettered), and nothing was written. It is
+// all or nothing: after an error either nothing was written or everything
+// was (a timeout after the script ran), never a mark without its tasks.
+// headers are Asynq task headers (trace context).
+func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Duration, tasks []webhook.Task, headers map[string]string) (duplicate bool, err error) {
 	if len(tasks) == 0 {
-		return 0, errors.New("queue: no tasks")
+		return false, errors.New("queue: no tasks")
 	}
 	payload := webhook.Encode(ev)
 	nonce := make([]byte, 12)
@@ -114,10 +101,7 @@ func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Dura
 	}
 	n, err := script.Run(ctx, q.rdb, keys, args...).Int()
 	if err != nil {
-		return 0, fmt.Errorf("queue: enqueue %s: %w: %v", ev.Summary(), webhook.ErrQueueUnavailable, err)
+		return false, fmt.Errorf("queue: enqueue %s: %w: %v", ev.Summary(), webhook.ErrQueueUnavailable, err)
 	}
-	if n == 1 {
-		return Accepted, nil
-	}
-	return Duplicate, nil
+	return n == 0, nil
 }

@@ -31,3 +31,11 @@ var (
 	ErrBodyTooLarge       = errors.New("body too large")
 	ErrQueueUnavailable   = errors.New("queue unavailable")
 )
+
+// Task is one route's share of an event: the route that will handle it and
+// the retry policy Asynq applies to it.
+type Task struct {
+	Route    string
+	MaxRetry int
+	Timeout  time.Duration // handler deadline; at least 1s (Asynq treats less as none)
+}

@@ -1,0 +1,134 @@
+// Command ingest is hookq's public webhook receiver.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/hibiken/asynq"
+	metrics "github.com/hibiken/asynq/x/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/hookq/hookq/internal/app"
+	"github.com/hookq/hookq/internal/config"
+	"github.com/hookq/hookq/internal/ingest"
+	"github.com/hookq/hookq/internal/obs"
+	"github.com/hookq/hookq/internal/queue"
+	"github.com/hookq/hookq/internal/verify"
+	"github.com/hookq/hookq/internal/webhook"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "ingest:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, log, err := app.Boot("ingest", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	sources, err := buildSources(cfg)
+	if err != nil {
+		return err
+	}
+	rdb, connOpt, err := app.Redis(cfg.Redis.URL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	warnDurability(ctx, log, rdb)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := obs.NewIngestMetrics(reg)
+	inspector := asynq.NewInspectorFromRedisClient(rdb)
+	// The queue collector runs Redis scripts on every scrape: only ingest exports it.
+	reg.MustRegister(metrics.NewQueueMetricsCollector(inspector))
+
+	var dashboard http.Handler
+	if !cfg.Dashboard.Disabled && (cfg.Dashboard.Password != "" || config.AdminIsLoopback(cfg.Ingest.AdminListen)) {
+		h, closeDash := obs.Dashboard(obs.DashboardOptions{Path: cfg.Dashboard.Path, Redis: connOpt,
+			Username: cfg.Dashboard.Username, Password: string(cfg.Dashboard.Password), ReadOnly: cfg.Dashboard.ReadOnly})
+		defer closeDash()
+		dashboard = h
+		log.Info("dashboard", zap.String("url", "http://"+cfg.Ingest.AdminListen+cfg.Dashboard.Path), zap.Bool("auth", cfg.Dashboard.Password != ""))
+	} else {
+		log.Warn("dashboard not served: set dashboard.password, or bind ingest.admin_listen to loopback")
+	}
+
+	public := &http.Server{
+		Handler: ingest.NewServer(log, sources, queue.NewEnqueuer(rdb), m, ingest.Options{
+			MaxBodyBytes: cfg.Ingest.MaxBodyBytes, RedisTimeout: cfg.Ingest.RedisTimeout}),
+		ReadHeaderTimeout: 5 * time.Second,  // slow-header clients are cut off
+		ReadTimeout:       10 * time.Second, // slow-body clients too
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10, // larger header blocks get 431
+	}
+	ready := func(ctx context.Context) error { return queue.Ready(ctx, rdb) }
+	admin := app.AdminServer(obs.NewAdmin(ready, reg, cfg.Dashboard.Path, dashboard))
+	return app.Serve(ctx, log, 10*time.Second,
+		app.Listener{Name: "public", Addr: cfg.Ingest.Listen, Server: public},
+		app.Listener{Name: "admin", Addr: cfg.Ingest.AdminListen, Server: admin})
+}
+
+// buildSources turns config sources and routes into ingest's view of them.
+func buildSources(cfg *config.Config) (map[string]*ingest.Source, error) {
+	out := make(map[string]*ingest.Source, len(cfg.Sources))
+	for _, s := range cfg.Sources {
+		v, err := verify.New(s.Verifier.Spec())
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", s.Name, err)
+		}
+		kind, _ := verify.Lookup(s.Verifier.Type)
+		src := &ingest.Source{Name: s.Name, Type: s.Verifier.Type, Verifier: v, DedupeTTL: s.DedupeTTL,
+			EventID: field(s.EventID, kind.EventID), EventType: field(s.EventType, kind.EventType)}
+		out[s.Name] = src
+	}
+	for _, r := range cfg.Routes {
+		src := out[r.Source]
+		src.Routes = append(src.Routes, ingest.Route{Events: r.Events, Task: webhook.Task{
+			Route: r.Name, MaxRetry: *r.MaxRetries,
+			Timeout: r.Timeout + 5*time.Second, // the handler's own timeout fires first
+		}})
+		src.KeepHeaders = append(src.KeepHeaders, r.PassHeaders...)
+	}
+	return out, nil
+}
+
+func field(f config.Field, def verify.Field) verify.Field {
+	if f.Header == "" && f.JSON == "" {
+		return def
+	}
+	return verify.Field{Header: f.Header, JSON: f.JSON}
+}
+
+// warnDurability logs, loudly, every way the Redis in use could lose an
+// event hookq acknowledged. It does not refuse to start: a dev Redis is fine.
+func warnDurability(ctx context.Context, log *zap.Logger, rdb redis.UniversalClient) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	warns, err := queue.DurabilityWarnings(ctx, rdb)
+	if err != nil {
+		log.Warn("redis unreachable at start-up: webhooks get 503 until it answers", zap.Error(err))
+		return
+	}
+	for _, w := range warns {
+		log.Warn("REDIS MAY LOSE ACKNOWLEDGED EVENTS: " + w)
+	}
+}

@@ -1,0 +1,117 @@
+// Command worker runs hookq's route handlers on queued webhook tasks. Start
+// as many as the load needs: they share the queue through Redis.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+
+	"github.com/hookq/hookq/internal/app"
+	"github.com/hookq/hookq/internal/config"
+	"github.com/hookq/hookq/internal/handlers"
+	"github.com/hookq/hookq/internal/obs"
+	"github.com/hookq/hookq/internal/queue"
+	"github.com/hookq/hookq/internal/store"
+	"github.com/hookq/hookq/internal/worker"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, log, err := app.Boot("worker", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	rdb, _, err := app.Redis(cfg.Redis.URL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+
+	routes, err := buildRoutes(cfg, log, handlers.Seed(store.New(rdb), log.Sugar().Infof))
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := worker.NewMux(log, routes, obs.NewWorkerMetrics(reg))
+
+	var redisErr atomic.Pointer[error]
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:       cfg.Worker.Concurrency,
+		Queues:            map[string]int{queue.Queue: 1},
+		RetryDelayFunc:    mux.RetryDelay,
+		ShutdownTimeout:   cfg.Worker.ShutdownTimeout,
+		TaskCheckInterval: 200 * time.Millisecond, // idle pickup latency
+		Logger:            obs.AsynqLogger{S: log.Sugar()},
+		LogLevel:          asynq.WarnLevel,
+		HealthCheckFunc:   func(err error) { redisErr.Store(&err) },
+	})
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("asynq server: %w", err)
+	}
+	log.Info("processing", zap.String("queue", queue.Queue), zap.Int("concurrency", cfg.Worker.Concurrency), zap.String("routes", mux.Routes()))
+
+	var stopping atomic.Bool
+	ready := func(ctx context.Context) error {
+		if stopping.Load() {
+			return errors.New("shutting down")
+		}
+		if p := redisErr.Load(); p != nil && *p != nil {
+			return fmt.Errorf("asynq health check: %w", *p)
+		}
+		return queue.Ready(ctx, rdb)
+	}
+	admin := app.AdminServer(obs.NewAdmin(ready, reg, "", nil))
+	err = app.Serve(ctx, log, 5*time.Second, app.Listener{Name: "admin", Addr: cfg.Worker.AdminListen, Server: admin})
+	stopping.Store(true)
+	log.Info("stopping: no new tasks; waiting for in-flight handlers", zap.Duration("bound", cfg.Worker.ShutdownTimeout))
+	srv.Shutdown() // stops fetching, waits up to ShutdownTimeout, re-queues what is left
+	log.Info("stopped")
+	return err
+}
+
+// buildRoutes resolves each route's handler: forward, log, or a business
+// handler registered by name.
+func buildRoutes(cfg *config.Config, log *zap.Logger, business map[string]handlers.Func) ([]worker.Route, error) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32, IdleConnTimeout: 90 * time.Second}}
+	var out []worker.Route
+	for _, r := range cfg.Routes {
+		var h worker.Handler
+		switch r.Handler {
+		case "forward":
+			h = worker.Forward(client, r.URL, r.Timeout)
+		case "log":
+			h = worker.Log(log)
+		default:
+			f, ok := business[r.Handler]
+			if !ok {
+				return nil, fmt.Errorf("routes: %s: handler %q is not forward, log or a registered handler", r.Name, r.Handler)
+			}
+			h = worker.HandlerFunc(f)
+		}
+		out = append(out, worker.Route{Name: r.Name, Handler: h, Backoff: worker.Backoff{Base: r.Backoff.Base, Max: r.Backoff.Max}})
+	}
+	return out, nil
+}

@@ -1,0 +1,110 @@
+// Package app holds the start-up plumbing both processes share: config and
+// logger from flags, the Redis client, and serving listeners until the
+// context ends. It keeps cmd/* down to wiring.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/hookq/hookq/internal/config"
+	"github.com/hookq/hookq/internal/obs"
+)
+
+// Boot parses -config (or HOOKQ_CONFIG), loads the file and builds the logger.
+func Boot(name string, args []string, getenv func(string) string, stderr io.Writer) (*config.Config, *zap.Logger, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", getenv("HOOKQ_CONFIG"), "config file (env HOOKQ_CONFIG)")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if *path == "" {
+		return nil, nil, errors.New("no config: pass -config FILE or set HOOKQ_CONFIG")
+	}
+	cfg, err := config.Load(*path, getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	log, err := obs.NewLogger(stderr, cfg.Log.Level)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, log.With(zap.String("process", name)), nil
+}
+
+// Redis returns a client whose every command is bounded by its context and
+// by short socket timeouts, so a stalled Redis cannot hold a request.
+func Redis(url string) (*redis.Client, asynq.RedisConnOpt, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis.url: %w", err)
+	}
+	opt.ContextTimeoutEnabled = true
+	opt.DialTimeout = time.Second
+	opt.ReadTimeout = 2 * time.Second
+	opt.WriteTimeout = 2 * time.Second
+	opt.PoolTimeout = 2 * time.Second
+	opt.PoolSize = 64
+	connOpt, err := asynq.ParseRedisURI(url)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis.url: %w", err)
+	}
+	return redis.NewClient(opt), connOpt, nil
+}
+
+// Listener is one HTTP server to run.
+type Listener struct {
+	Name   string
+	Addr   string
+	Server *http.Server
+}
+
+// Serve listens on every listener (failing at once if one cannot bind),
+// serves until ctx ends, then shuts them down gracefully within grace:
+// in-flight requests finish, new connections are refused.
+func Serve(ctx context.Context, log *zap.Logger, grace time.Duration, ls ...Listener) error {
+	errc := make(chan error, len(ls))
+	for _, l := range ls {
+		ln, err := net.Listen("tcp", l.Addr)
+		if err != nil {
+			for _, o := range ls {
+				o.Server.Close()
+			}
+			return fmt.Errorf("%s: listen %s: %w", l.Name, l.Addr, err)
+		}
+		log.Info("listening", zap.String("listener", l.Name), zap.String("addr", ln.Addr().String()))
+		go func(l Listener) {
+			if err := l.Server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s: %w", l.Name, err)
+			}
+		}(l)
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	for _, l := range ls {
+		l.Server.Shutdown(sctx)
+	}
+	return err
+}
+
+// AdminServer wraps an admin handler with timeouts.
+func AdminServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second}
+}

@@ -1,0 +1,147 @@
+// Package handlers holds business processing: the built-in examples from
+// hookq's seed (a payment, an order, an enrollment, a registration). Each is
+// idempotent, because Asynq may run a task twice.
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/hookq/hookq/internal/webhook"
+)
+
+// Store records facts once. Record stores value under key in collection
+// unless the key is already there, and reports whether this call stored it.
+type Store interface {
+	Record(ctx context.Context, collection, key, value string) (first bool, err error)
+}
+
+// Func is a business handler.
+type Func func(ctx context.Context, ev *webhook.Event) error
+
+// HighValueThreshold is the order total, in PKR, above which an order is
+// flagged as high value.
+const HighValueThreshold = 1000
+
+// Logf reports what a handler did, for humans.
+type Logf func(format string, args ...any)
+
+// Seed returns the example handlers by the names routes use.
+func Seed(s Store, logf Logf) map[string]Func {
+	return map[string]Func{
+		"payment_success": paymentSuccess(s, logf),
+		"order_created":   orderCreated(s, logf),
+		"enrollment":      record(s, logf, "enrollments", "enrollment_id"),
+		"user_registered": record(s, logf, "users", "user_id"),
+	}
+}
+
+// outcome words for Logf.
+func firstOr(first bool, yes, no string) string {
+	if first {
+		return yes
+	}
+	return no
+}
+
+// data is the seed events' common shape: {"id","type","data":{...}}.
+type data struct {
+	Data map[string]any `json:"data"`
+}
+
+// ErrBadEvent wraps payloads a handler cannot use; retrying cannot help.
+var ErrBadEvent = fmt.Errorf("%w: bad event", webhook.ErrMalformedPayload)
+
+func fields(ev *webhook.Event) (map[string]any, error) {
+	var d data
+	if err := json.Unmarshal(ev.Body, &d); err != nil || d.Data == nil {
+		return nil, fmt.Errorf("%w: want a JSON object with a data object", ErrBadEvent)
+	}
+	return d.Data, nil
+}
+
+func str(m map[string]any, k string) (string, error) {
+	switch v := m[k].(type) {
+	case string:
+		if v != "" {
+			return v, nil
+		}
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), nil
+	}
+	return "", fmt.Errorf("%w: data.%s missing", ErrBadEvent, k)
+}
+
+// paymentSuccess marks the payment processed exactly once per payment id,
+// however often the event (or its task) arrives.
+func paymentSuccess(s Store, logf Logf) Func {
+	return func(ctx context.Context, ev *webhook.Event) error {
+		d, err := fields(ev)
+		if err != nil {
+			return err
+		}
+		id, err := str(d, "payment_id")
+		if err != nil {
+			return err
+		}
+		amount, _ := d["amount"].(float64)
+		cur, _ := d["currency"].(string)
+		first, err := s.Record(ctx, "payments", id, fmt.Sprintf(`{"status":"processed","amount":%v,"currency":%q,"event_id":%q}`, amount, cur, ev.ID))
+		if err == nil {
+			logf("payment %s of %v %s %s", id, amount, cur, firstOr(first, "marked processed", "was already processed: nothing to do"))
+		}
+		return err
+	}
+}
+
+// orderCreated records the order and flags totals over HighValueThreshold.
+func orderCreated(s Store, logf Logf) Func {
+	return func(ctx context.Context, ev *webhook.Event) error {
+		d, err := fields(ev)
+		if err != nil {
+			return err
+		}
+		id, err := str(d, "order_id")
+		if err != nil {
+			return err
+		}
+		total, ok := d["total"].(float64)
+		if !ok {
+			return fmt.Errorf("%w: data.total missing", ErrBadEvent)
+		}
+		if total > HighValueThreshold {
+			if _, err := s.Record(ctx, "orders_high_value", id, ev.ID); err != nil {
+				return err
+			}
+		}
+		first, err := s.Record(ctx, "orders", id, fmt.Sprintf(`{"total":%v,"high_value":%t,"event_id":%q}`, total, total > HighValueThreshold, ev.ID))
+		if err == nil {
+			flag := ""
+			if total > HighValueThreshold {
+				flag = " and flagged HIGH VALUE"
+			}
+			logf("order %s (total %v) %s", id, total, firstOr(first, "recorded"+flag, "was already recorded"))
+		}
+		return err
+	}
+}
+
+func record(s Store, logf Logf, collection, key string) Func {
+	return func(ctx context.Context, ev *webhook.Event) error {
+		d, err := fields(ev)
+		if err != nil {
+			return err
+		}
+		id, err := str(d, key)
+		if err != nil {
+			return err
+		}
+		first, err := s.Record(ctx, collection, id, ev.ID)
+		if err == nil {
+			logf("%s %s %s", collection, id, firstOr(first, "recorded", "was already recorded"))
+		}
+		return err
+	}
+}

@@ -1,0 +1,35 @@
+package ingest
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+)
+
+// addRoutes lists every public route.
+func addRoutes(r *gin.Engine, log *zap.Logger, sources map[string]*Source, enq Enqueuer, m Metrics, opt Options) {
+	r.Use(recoverJSON(log))
+	r.POST("/webhooks/:source", handleWebhook(log, sources, enq, m, opt))
+	r.NoMethod(func(c *gin.Context) {
+		c.Header("Allow", "POST")
+		c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method_not_allowed"})
+	})
+	r.NoRoute(func(c *gin.Context) {
+		c.JSON(http.StatusNotFound, gin.H{"error": "not_found"})
+	})
+}
+
+// recoverJSON turns a panic into a logged 500 instead of a dropped
+// connection. Nothing was acknowledged, so the provider will retry.
+func recoverJSON(log *zap.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("panic in handler", zap.Any("panic", p), zap.String("path", c.Request.URL.Path))
+				c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "internal_error"})
+			}
+		}()
+		c.Next()
+	}
+}

@@ -1,0 +1,63 @@
+// Package ingest is the public HTTP side of hookq: a Gin engine whose one
+// job is to turn a provider's POST into durably enqueued tasks, or a clear
+// refusal, within milliseconds.
+package ingest
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/hookq/hookq/internal/webhook"
+)
+
+// Enqueuer is the Redis side of ingest (queue.Enqueuer).
+type Enqueuer interface {
+	Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Duration, tasks []webhook.Task, headers map[string]string) (duplicate bool, err error)
+}
+
+// Metrics records what ingest saw. A nil Metrics records nothing.
+type Metrics interface {
+	// Request is called once per webhook request; reason is the status word
+	// of the response body ("accepted", "duplicate", "invalid_signature"…).
+	Request(source string, status int, reason string, elapsed time.Duration, bodyBytes int)
+	// Redis is called once per dedupe+enqueue round trip.
+	Redis(elapsed time.Duration, err error)
+}
+
+// Options are the server's limits. Zero values mean the defaults.
+type Options struct {
+	MaxBodyBytes int64         // default 1 MiB
+	RedisTimeout time.Duration // default 2s; past it the request gets 503
+	RetryAfter   time.Duration // Retry-After on 503; default 5s
+}
+
+// NewServer returns the public handler. sources are keyed by name.
+func NewServer(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m Metrics, opt Options) http.Handler {
+	if opt.MaxBodyBytes <= 0 {
+		opt.MaxBodyBytes = 1 << 20
+	}
+	if opt.RedisTimeout <= 0 {
+		opt.RedisTimeout = 2 * time.Second
+	}
+	if opt.RetryAfter <= 0 {
+		opt.RetryAfter = 5 * time.Second
+	}
+	if m == nil {
+		m = nopMetrics{}
+	}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	addRoutes(r, log, sources, enq, m, opt)
+	return r
+}
+
+type nopMetrics struct{}
+
+func (nopMetrics) Request(string, int, string, time.Duration, int) {}
+func (nopMetrics) Redis(time.Duration, error)                      {}

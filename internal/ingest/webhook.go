@@ -1,0 +1,172 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/hookq/hookq/internal/verify"
+	"github.com/hookq/hookq/internal/webhook"
+)
+
+// response is every JSON body the webhook route sends.
+type response struct {
+	Status    string `json:"status,omitempty"`
+	Error     string `json:"error,omitempty"`
+	Detail    string `json:"detail,omitempty"`
+	Source    string `json:"source,omitempty"`
+	EventID   string `json:"event_id,omitempty"`
+	EventType string `json:"event_type,omitempty"`
+}
+
+// handleWebhook reads, in order: look up source → read the body under the
+// limit → verify → handshake → extract id and type → dedupe+enqueue →
+// respond. Business logic lives in the worker.
+func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m Metrics, opt Options) gin.HandlerFunc {
+	retryAfter := strconv.Itoa(int(opt.RetryAfter.Seconds()))
+	return func(c *gin.Context) {
+		start := time.Now()
+		name := c.Param("source")
+		var body []byte
+		ev := &webhook.Event{Source: name}
+		status, reason, raw, err := func() (int, string, []byte, error) {
+			src, ok := sources[name]
+			if !ok {
+				ev.Source = ""
+				return 0, "", nil, webhook.ErrUnknownSource
+			}
+			var err error
+			if body, err = readBody(c.Request, opt.MaxBodyBytes); err != nil {
+				return 0, "", nil, err
+			}
+			req := &verify.Request{Header: c.Request.Header, Body: body, RawQuery: c.Request.URL.RawQuery, Now: start}
+			if err := src.Verifier.Verify(req); err != nil {
+				return 0, "", nil, err
+			}
+			if hs, ok := src.Verifier.(verify.Handshaker); ok {
+				if resp, ok := hs.Handshake(req); ok {
+					return http.StatusOK, "handshake", resp, nil
+				}
+			}
+			p := newPayload(body, c.ContentType())
+			if ev.ID, err = p.eventID(c.Request.Header, src.EventID); err != nil {
+				return 0, "", nil, err
+			}
+			if ev.Type, err = p.eventType(c.Request.Header, src.EventType); err != nil {
+				return 0, "", nil, err
+			}
+			tasks := src.tasksFor(ev.Type)
+			if len(tasks) == 0 {
+				return http.StatusOK, "ignored", nil, nil
+			}
+			ev.Body, ev.ContentType, ev.ReceivedAt, ev.VerifiedBy = body, c.ContentType(), start.UTC(), src.Type
+			ev.Headers = keepHeaders(c.Request.Header, src.KeepHeaders)
+			ctx, cancel := context.WithTimeout(c.Request.Context(), opt.RedisTimeout)
+			defer cancel()
+			t0 := time.Now()
+			dup, err := enq.Enqueue(ctx, ev, src.DedupeTTL, tasks, nil)
+			m.Redis(time.Since(t0), err)
+			if err != nil {
+				return 0, "", nil, err
+			}
+			if dup {
+				return http.StatusOK, "duplicate", nil, nil
+			}
+			return http.StatusOK, "accepted", nil, nil
+		}()
+
+		switch {
+		case err != nil:
+			status, reason = statusOf(err)
+			if status == http.StatusServiceUnavailable {
+				c.Header("Retry-After", retryAfter)
+			}
+			resp := response{Error: reason, Source: ev.Source, EventID: ev.ID, EventType: ev.Type}
+			if status == http.StatusBadRequest {
+				resp.Detail = detail(err)
+			}
+			c.JSON(status, resp)
+		case raw != nil:
+			c.Data(status, "application/json; charset=utf-8", raw)
+		default:
+			c.JSON(status, response{Status: reason, Source: ev.Source, EventID: ev.ID, EventType: ev.Type})
+		}
+		elapsed := time.Since(start)
+		m.Request(ev.Source, status, reason, elapsed, len(body))
+		fields := []zap.Field{zap.String("source", name), zap.String("event_id", ev.ID), zap.String("event_type", ev.Type),
+			zap.Int("status", status), zap.String("reason", reason), zap.Duration("latency", elapsed), zap.Int("bytes", len(body))}
+		switch {
+		case status >= 500:
+			log.Warn("webhook", append(fields, zap.Error(err))...)
+		case err != nil:
+			log.Info("webhook", append(fields, zap.String("error", err.Error()))...)
+		default:
+			log.Info("webhook", fields...)
+		}
+	}
+}
+
+// readBody reads at most limit bytes. A declared Content-Length over the
+// limit is refused before reading anything; a chunked body is cut off as
+// soon as it crosses the limit.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, fmt.Errorf("%w: Content-Length %d over %d", webhook.ErrBodyTooLarge, r.ContentLength, limit)
+	}
+	size := r.ContentLength
+	if size < 0 {
+		size = 512
+	}
+	buf := make([]byte, 0, size+1)
+	lr := io.LimitReader(r.Body, limit+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := lr.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, fmt.Errorf("%w: over %d bytes", webhook.ErrBodyTooLarge, limit)
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: reading body: %v", webhook.ErrMalformedPayload, err)
+		}
+	}
+}
+
+func keepHeaders(h http.Header, names []string) map[string]string {
+	if len(names) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		if v := h.Get(n); v != "" {
+			out[http.CanonicalHeaderKey(n)] = v
+		}
+	}
+	return out
+}
+
+// detail is the non-secret part of a 400's cause, for the response body.
+func detail(err error) string {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if errors.Is(e, webhook.ErrMalformedPayload) && e != webhook.ErrMalformedPayload {
+			s := e.Error()
+			if len(s) > 200 {
+				s = s[:200]
+			}
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,85 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/hookq/hookq/internal/webhook"
+)
+
+// Forward POSTs the original raw body and content type to URL, plus
+// X-Hookq-Source, -Event-Id, -Event-Type and -Attempt (1 on the first try)
+// and the event's kept headers. 2xx is done; 408, 429, 5xx, timeouts and
+// connection errors are retried (honouring Retry-After); any other status
+// is permanent.
+func Forward(client *http.Client, url string, timeout time.Duration) Handler {
+	return HandlerFunc(func(ctx context.Context, ev *webhook.Event) error {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(ev.Body))
+		if err != nil {
+			return fmt.Errorf("forward: %v: %w", err, ErrPermanent)
+		}
+		for k, v := range ev.Headers {
+			req.Header.Set(k, v)
+		}
+		if ev.ContentType != "" {
+			req.Header.Set("Content-Type", ev.ContentType)
+		}
+		retried, _ := asynq.GetRetryCount(ctx)
+		req.Header.Set("User-Agent", "hookq")
+		req.Header.Set("X-Hookq-Source", ev.Source)
+		req.Header.Set("X-Hookq-Event-Id", ev.ID)
+		req.Header.Set("X-Hookq-Event-Type", ev.Type)
+		req.Header.Set("X-Hookq-Attempt", strconv.Itoa(retried+1))
+		resp, err := client.Do(req)
+		if err != nil {
+			return fmt.Errorf("forward: %w", err)
+		}
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		switch s := resp.StatusCode; {
+		case s >= 200 && s < 300:
+			return nil
+		case s == http.StatusRequestTimeout || s == http.StatusTooManyRequests || s >= 500:
+			err := fmt.Errorf("forward: destination answered %d", s)
+			if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+				return &RetryAfterError{After: d, Err: err}
+			}
+			return err
+		default:
+			return fmt.Errorf("forward: destination answered %d: %w", s, ErrPermanent)
+		}
+	})
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now), true
+	}
+	return 0, false
+}
+
+// Log records the event at info and succeeds; the body is not logged.
+func Log(log *zap.Logger) Handler {
+	return HandlerFunc(func(ctx context.Context, ev *webhook.Event) error {
+		log.Info("event", zap.String("source", ev.Source), zap.String("event_id", ev.ID),
+			zap.String("event_type", ev.Type), zap.Int("bytes", len(ev.Body)), zap.Time("received_at", ev.ReceivedAt))
+		return nil
+	})
+}

@@ -1,0 +1,174 @@
+// Package worker runs each route's handler on the tasks ingest enqueued:
+// dispatch by task type, retries with exponential backoff and jitter,
+// permanent failures straight to the dead-letter queue (Asynq's archive).
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/hookq/hookq/internal/webhook"
+)
+
+// Handler processes one verified event. Asynq runs a task at least once and
+// sometimes twice (after a crash, a lost lease or a shutdown timeout), so a
+// handler must be idempotent and honour ctx. Returning an error wrapping
+// ErrPermanent sends the task straight to the dead-letter queue.
+type Handler interface {
+	Handle(ctx context.Context, ev *webhook.Event) error
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, ev *webhook.Event) error
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, ev *webhook.Event) error { return f(ctx, ev) }
+
+// ErrPermanent marks a failure that retrying cannot fix.
+var ErrPermanent = asynq.SkipRetry
+
+// Route is one configured route as the worker runs it.
+type Route struct {
+	Name    string
+	Handler Handler
+	Backoff Backoff
+}
+
+// Backoff is exponential with jitter: attempt n (0-based) waits a random
+// duration in [d/2, d] where d = min(Max, Base·2ⁿ).
+type Backoff struct {
+	Base, Max time.Duration
+}
+
+// Delay returns the wait before retry n+1.
+func (b Backoff) Delay(n int) time.Duration {
+	d := b.Max
+	if n < 32 {
+		if e := b.Base << n; e > 0 && e < b.Max {
+			d = e
+		}
+	}
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(half)+1))
+}
+
+// RetryAfterError asks for a retry no sooner than After (HTTP 429/503
+// Retry-After from a forward destination).
+type RetryAfterError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string { return e.Err.Error() }
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// Metrics records task outcomes. A nil Metrics records nothing.
+type Metrics interface {
+	// Task is called once per attempt; outcome is "processed", "retried"
+	// or "dead_lettered" (the last two are failures).
+	Task(route, eventType, outcome string, elapsed time.Duration)
+}
+
+// Mux dispatches tasks to routes by task type.
+type Mux struct {
+	log    *zap.Logger
+	routes map[string]Route // by task type
+	m      Metrics
+}
+
+// NewMux returns the Asynq handler for routes.
+func NewMux(log *zap.Logger, routes []Route, m Metrics) *Mux {
+	mux := &Mux{log: log, routes: make(map[string]Route, len(routes)), m: m}
+	for _, r := range routes {
+		mux.routes[webhook.TaskType(r.Name)] = r
+	}
+	return mux
+}
+
+// ProcessTask implements asynq.Handler.
+func (mux *Mux) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	start := time.Now()
+	route, ok := mux.routes[t.Type()]
+	if !ok {
+		// Config changed while tasks were queued: keep retrying so a
+		// restored route still gets them; operators see them in the dashboard.
+		mux.log.Warn("no route for task type", zap.String("type", t.Type()))
+		return fmt.Errorf("no route configured for task type %q", t.Type())
+	}
+	ev, err := webhook.Decode(t.Payload())
+	if err != nil {
+		mux.log.Error("undecodable task", zap.String("route", route.Name), zap.Error(err))
+		mux.observe(route.Name, "", "dead_lettered", start)
+		return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
+	}
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	log := mux.log.With(zap.String("route", route.Name), zap.String("source", ev.Source),
+		zap.String("event_id", ev.ID), zap.String("event_type", ev.Type), zap.Int("attempt", retried+1))
+
+	err = safeHandle(ctx, route.Handler, ev)
+	elapsed := time.Since(start)
+	if errors.Is(err, webhook.ErrMalformedPayload) && !errors.Is(err, asynq.SkipRetry) {
+		err = fmt.Errorf("%w: %w", err, asynq.SkipRetry) // a payload the handler cannot use never improves
+	}
+	switch {
+	case err == nil:
+		mux.observe(route.Name, ev.Type, "processed", start)
+		log.Info("task done", zap.Duration("latency", elapsed))
+		return nil
+	case errors.Is(err, asynq.SkipRetry) || retried >= maxRetry:
+		mux.observe(route.Name, ev.Type, "dead_lettered", start)
+		log.Error("task dead-lettered", zap.Error(err), zap.Duration("latency", elapsed))
+	default:
+		mux.observe(route.Name, ev.Type, "retried", start)
+		log.Warn("task failed, will retry", zap.Error(err), zap.Duration("latency", elapsed))
+	}
+	return err
+}
+
+func (mux *Mux) observe(route, eventType, outcome string, start time.Time) {
+	if mux.m != nil {
+		mux.m.Task(route, eventType, outcome, time.Since(start))
+	}
+}
+
+// safeHandle turns a handler panic into a retryable error.
+func safeHandle(ctx context.Context, h Handler, ev *webhook.Event) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("handler panic: %v", p)
+		}
+	}()
+	return h.Handle(ctx, ev)
+}
+
+// RetryDelay returns Asynq's RetryDelayFunc: the route's backoff, or the
+// destination's Retry-After when longer.
+func (mux *Mux) RetryDelay(n int, err error, t *asynq.Task) time.Duration {
+	b := Backoff{Base: 5 * time.Second, Max: time.Hour}
+	if r, ok := mux.routes[t.Type()]; ok {
+		b = r.Backoff
+	}
+	d := b.Delay(n)
+	var ra *RetryAfterError
+	if errors.As(err, &ra) && ra.After > d {
+		d = min(ra.After, b.Max)
+	}
+	return d
+}
+
+// Routes returns the route names the mux serves, for logs.
+func (mux *Mux) Routes() string {
+	names := make([]string, 0, len(mux.routes))
+	for _, r := range mux.routes {
+		names = append(names, r.Name)
+	}
+	return strings.Join(names, ",")
+}
