@@ -1,0 +1,308 @@
+// Package e2e runs the real ingest and worker binaries against a private
+// redis-server and a real HTTP sink, and observes what reaches the sink.
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hookq/hookq/internal/redistest"
+	"github.com/hookq/hookq/internal/sign"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hookq-e2e-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	out, err := exec.Command("go", "build", "-o", dir+"/", "github.com/hookq/hookq/cmd/ingest", "github.com/hookq/hookq/cmd/worker").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const seedSecret = "e2e-seed-secret"
+
+// sink is the forward destination: it records every delivery and answers
+// with the status its script says.
+type sink struct {
+	mu      sync.Mutex
+	got     []delivery
+	respond func(d delivery, n int) (status int, delay time.Duration) // n = deliveries of this event id so far, 1-based
+	srv     *http.Server
+	URL     string
+}
+
+type delivery struct {
+	EventID, EventType, Attempt, Source, ContentType string
+	Body                                             []byte
+}
+
+func newSink(t *testing.T) *sink {
+	t.Helper()
+	s := &sink{respond: func(delivery, int) (int, time.Duration) { return 200, 0 }}
+	port := redistest.FreePort(t)
+	s.URL = "http://127.0.0.1:" + strconv.Itoa(port) + "/hook"
+	s.srv = &http.Server{Addr: "127.0.0.1:" + strconv.Itoa(port), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		d := delivery{EventID: r.Header.Get("X-Hookq-Event-Id"), EventType: r.Header.Get("X-Hookq-Event-Type"),
+			Attempt: r.Header.Get("X-Hookq-Attempt"), Source: r.Header.Get("X-Hookq-Source"), ContentType: r.Header.Get("Content-Type"), Body: b}
+		s.mu.Lock()
+		s.got = append(s.got, d)
+		n := 0
+		for _, g := range s.got {
+			if g.EventID == d.EventID {
+				n++
+			}
+		}
+		respond := s.respond
+		s.mu.Unlock()
+		status, delay := respond(d, n)
+		time.Sleep(delay)
+		w.WriteHeader(status)
+	})}
+	go s.srv.ListenAndServe()
+	t.Cleanup(func() { s.srv.Close() })
+	return s
+}
+
+func (s *sink) setRespond(f func(d delivery, n int) (int, time.Duration)) {
+	s.mu.Lock()
+	s.respond = f
+	s.mu.Unlock()
+}
+
+func (s *sink) deliveries(eventID string) []delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []delivery
+	for _, d := range s.got {
+		if d.EventID == eventID {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// stack is one running hookq: redis, ingest, worker(s), sink.
+type stack struct {
+	t         *testing.T
+	redis     *redistest.Server
+	sink      *sink
+	config    string
+	env       []string
+	ingestURL string
+	ingestAdm string
+	workerAdm string
+	ingest    *proc
+	workers   []*proc
+}
+
+type proc struct {
+	cmd *exec.Cmd
+	log *bytes.Buffer
+	mu  *sync.Mutex
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (p *proc) Log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
+
+type stackOpts struct {
+	aof        bool
+	maxBody    int
+	backoff    string // route backoff base
+	maxRetries int
+	shutdown   string // worker shutdown_timeout
+}
+
+func startStack(t *testing.T, o stackOpts) *stack {
+	t.Helper()
+	var ropts []redistest.Option
+	if o.aof {
+		ropts = append(ropts, redistest.WithAOF())
+	}
+	if o.maxBody == 0 {
+		o.maxBody = 64 << 10
+	}
+	if o.backoff == "" {
+		o.backoff = "1s"
+	}
+	if o.shutdown == "" {
+		o.shutdown = "10s"
+	}
+	s := &stack{t: t, redis: redistest.Start(t, ropts...), sink: newSink(t)}
+	pub, adm, wadm := redistest.FreePort(t), redistest.FreePort(t), redistest.FreePort(t)
+	s.ingestURL = fmt.Sprintf("http://127.0.0.1:%d", pub)
+	s.ingestAdm = fmt.Sprintf("http://127.0.0.1:%d", adm)
+	s.workerAdm = fmt.Sprintf("http://127.0.0.1:%d", wadm)
+	cfg := fmt.Sprintf(`
+redis: { url: "redis://127.0.0.1:1/0" }   # REDIS_URL overrides
+ingest:
+  listen: "127.0.0.1:%d"
+  admin_listen: "127.0.0.1:%d"
+  max_body_bytes: %d
+  redis_timeout: 1s
+worker:
+  admin_listen: "127.0.0.1:%d"
+  concurrency: 4
+  shutdown_timeout: %s
+dashboard:
+  password: ${E2E_DASH_PASSWORD}
+dedupe: { ttl: 1h }
+sources:
+  - name: seed
+    verifier: { type: hmac, header: X-Signature, secrets: ["${E2E_SEED_SECRET}"] }
+    event_id: { json: id }
+    event_type: { json: type }
+routes:
+  - name: payments
+    source: seed
+    events: ["payment_success"]
+    handler: payment_success
+  - name: orders
+    source: seed
+    events: ["order_created"]
+    handler: order_created
+  - name: app
+    source: seed
+    events: ["payment_*", "order_*", "test.*"]
+    handler: forward
+    url: %s
+    timeout: 5s
+    max_retries: %d
+    backoff: { base: %s, max: 2s }
+`, pub, adm, o.maxBody, wadm, o.shutdown, s.sink.URL, o.maxRetries, o.backoff)
+	s.config = filepath.Join(t.TempDir(), "hookq.yaml")
+	if err := os.WriteFile(s.config, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.env = append(os.Environ(), "REDIS_URL="+s.redis.URL(), "E2E_SEED_SECRET="+seedSecret, "E2E_DASH_PASSWORD=dash-pass")
+	s.ingest = s.start("ingest")
+	s.waitOK(s.ingestAdm + "/readyz")
+	s.startWorker()
+	return s
+}
+
+func (s *stack) start(name string) *proc {
+	s.t.Helper()
+	p := &proc{log: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	p.cmd = exec.Command(filepath.Join(binDir, name), "-config", s.config)
+	p.cmd.Env = s.env
+	p.cmd.Stdout = lockedWriter{p.mu, p.log}
+	p.cmd.Stderr = lockedWriter{p.mu, p.log}
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		s.t.Fatalf("start %s: %v", name, err)
+	}
+	s.t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+		if s.t.Failed() {
+			s.t.Logf("--- %s log ---\n%s", name, tail(p.Log(), 4000))
+		}
+	})
+	return p
+}
+
+func (s *stack) startWorker() *proc {
+	s.t.Helper()
+	w := s.start("worker")
+	s.workers = append(s.workers, w)
+	s.waitOK(s.workerAdm + "/readyz")
+	return w
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+func (s *stack) waitOK(url string) {
+	s.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("%s never answered 200", url)
+}
+
+// post sends body to /webhooks/{source}, signed with secret ("" = unsigned).
+func (s *stack) post(source string, body []byte, secret string) (int, string, http.Header) {
+	s.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.ingestURL+"/webhooks/"+source, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if secret != "" {
+		h, err := sign.Sign(sign.Request{Type: "hmac", Header: "X-Signature", Secret: secret, Body: body, Now: time.Now()})
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		req.Header.Set("X-Signature", h.Get("X-Signature"))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("post: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, strings.TrimSpace(string(b)), resp.Header
+}
+
+// eventually polls cond until it holds or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func seedBody(id, typ, data string) []byte {
+	return []byte(fmt.Sprintf(`{"id":%q,"type":%q,"data":%s}`, id, typ, data))
+}
