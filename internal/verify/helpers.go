@@ -103,3 +103,67 @@ func missing(provider, what string) error {
 func invalid(provider, what string) error {
 	return fmt.Errorf("%s: %s: %w", provider, what, webhook.ErrInvalidSignature)
 }
+
+// maxSignatures bounds how many candidate signatures one header may make a
+// verifier check, so a huge header cannot buy unbounded CPU (each Ed25519 or
+// ECDSA check costs tens of microseconds). Rotation needs two or three.
+const maxSignatures = 16
+
+// decodeB64Strict decodes a standard, padded base64 signature. Unlike
+// decodeB64 it refuses embedded CR/LF (which encoding/base64 skips) and
+// non-zero padding bits, so one signature has exactly one accepted spelling.
+func decodeB64Strict(s string) ([]byte, bool) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, false
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	return b, err == nil && len(b) > 0
+}
+
+// parseInt parses a decimal integer with no sign, space or other decoration.
+func parseInt(s string) (int64, bool) {
+	if s == "" || len(s) > 19 {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+// anyMACOf reports whether any of sigs equals HMAC(key, parts...) for any
+// key. Each key's HMAC is computed once however many signatures a header
+// lists, so a long header costs comparisons, not hashes of the body.
+func anyMACOf(h func() hash.Hash, keys [][]byte, sigs [][]byte, parts ...[]byte) bool {
+	if len(sigs) == 0 {
+		return false
+	}
+	ok := false
+	for _, k := range keys {
+		m := mac(h, k, parts...)
+		for _, s := range sigs {
+			if len(s) > 0 && hmac.Equal(m, s) {
+				ok = true
+			}
+		}
+	}
+	return ok
+}
+
+// decodeHexAll decodes every well-formed hex value, at most maxSignatures,
+// skipping malformed ones.
+func decodeHexAll(vals []string) [][]byte {
+	out := make([][]byte, 0, min(len(vals), maxSignatures))
+	for _, v := range vals {
+		if len(out) == maxSignatures {
+			break
+		}
+		if b, ok := decodeHex(v); ok {
+			out = append(out, b)
+		}
+	}
+	return out
+}

@@ -32,13 +32,7 @@ func (v *stripe) Verify(r *Request) error {
 	if !ok {
 		return invalid("stripe", "malformed timestamp")
 	}
-	match := false
-	for _, s := range sigs {
-		if sig, ok := decodeHex(s); ok && anyMAC(sha256.New, v.keys, sig, []byte(ts), []byte("."), r.Body) {
-			match = true
-		}
-	}
-	if !match {
+	if !anyMACOf(sha256.New, v.keys, decodeHexAll(sigs), []byte(ts), []byte("."), r.Body) {
 		return invalid("stripe", "no v1 signature matches")
 	}
 	if err := checkAge(t, r.Now, v.tol, true); err != nil {

@@ -48,7 +48,7 @@ func (Secret) GoString() string { return "REDACTED" }
 type Spec struct {
 	Type      string
 	Secrets   []Secret      // several = rotation: any one may match
-	Tolerance time.Duration // 0 = the provider SDK's default
+	Tolerance time.Duration // 0 = the provider SDK's default; none for Discord and SendGrid, whose SDKs check none
 	URL       string        // Twilio, Square: public URL configured at the provider
 
 	// Generic hmac only.

@@ -29,8 +29,10 @@ func hmacHex(key string, parts ...string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-func TestStripe(t *testing.T) {
-	verifytest.Run(t, verifytest.Case{
+func TestStripe(t *testing.T) { verifytest.Run(t, stripeCase()) }
+
+func stripeCase() verifytest.Case {
+	return verifytest.Case{
 		Spec:    verify.Spec{Type: "stripe"},
 		Secrets: [2]verify.Secret{"whsec_first", "whsec_second"},
 		Wrong:   "whsec_wrong",
@@ -43,7 +45,7 @@ func TestStripe(t *testing.T) {
 		Timestamped: true, Tolerance: 5 * time.Minute, FutureAccepted: true,
 		SignatureHeaders: []string{"Stripe-Signature"},
 		Body:             sampleBody,
-	})
+	}
 }
 
 func TestStripeSeveralV1(t *testing.T) {
@@ -65,8 +67,10 @@ func TestStripeSeveralV1(t *testing.T) {
 	}
 }
 
-func TestGitHub(t *testing.T) {
-	verifytest.Run(t, verifytest.Case{
+func TestGitHub(t *testing.T) { verifytest.Run(t, githubCase()) }
+
+func githubCase() verifytest.Case {
+	return verifytest.Case{
 		Spec:    verify.Spec{Type: "github"},
 		Secrets: [2]verify.Secret{"first secret", "second secret"},
 		Wrong:   "wrong secret",
@@ -82,7 +86,7 @@ func TestGitHub(t *testing.T) {
 			h.Set("X-Hub-Signature-256", "sha256="+base64.StdEncoding.EncodeToString(raw))
 			return h
 		},
-	})
+	}
 }
 
 // GitHub's documented example: secret "It's a Secret to Everybody", body "Hello, World!".
@@ -96,8 +100,10 @@ func TestGitHubKnownAnswer(t *testing.T) {
 }
 
 // The seed's scheme: X-Signature = hex HMAC-SHA256 of the raw body.
-func TestHMACSeed(t *testing.T) {
-	verifytest.Run(t, verifytest.Case{
+func TestHMACSeed(t *testing.T) { verifytest.Run(t, hmacSeedCase()) }
+
+func hmacSeedCase() verifytest.Case {
+	return verifytest.Case{
 		Spec:    verify.Spec{Type: "hmac", Header: "X-Signature"},
 		Secrets: [2]verify.Secret{"seed-secret", "seed-secret-2"},
 		Wrong:   "not-the-secret",
@@ -113,7 +119,7 @@ func TestHMACSeed(t *testing.T) {
 			h.Set("X-Signature", base64.StdEncoding.EncodeToString(raw))
 			return h
 		},
-	})
+	}
 }
 
 func TestHMACTimestampedBase64SHA512(t *testing.T) {

@@ -41,8 +41,19 @@ type Case struct {
 	// ReEncode, when set, returns the genuine headers with the signature in
 	// another encoding (hex for base64 and vice versa), which must be refused.
 	ReEncode func(h http.Header) http.Header
-	// BodyNotSigned marks token schemes (GitLab) where the body is not covered.
+	// BodyNotSigned marks schemes where the body is not covered: token
+	// schemes (GitLab) and Mailgun, whose signature covers only its own
+	// timestamp and token.
 	BodyNotSigned bool
+	// Embed, when set, is applied to every request the suite builds, after
+	// the suite has removed or mangled headers, and returns the headers and
+	// body actually delivered. Schemes that carry signature material inside
+	// the body (Mailgun's signature object, Linear's webhookTimestamp) have
+	// Sign return it as pseudo-headers, listed in SignatureHeaders where their
+	// removal must be refused, and Embed moves them into the body. Embed must
+	// be deterministic so that Sign can sign the bytes it will produce, and
+	// must not modify its arguments. Nil means headers and body go as they are.
+	Embed func(h http.Header, body []byte) (http.Header, []byte)
 }
 
 var now = time.Unix(1_750_000_000, 0)
@@ -61,6 +72,9 @@ func Run(t *testing.T, c Case) {
 		return v
 	}
 	req := func(h http.Header, q string, body []byte, at time.Time) *verify.Request {
+		if c.Embed != nil {
+			h, body = c.Embed(h, body)
+		}
 		return &verify.Request{Header: h, Body: body, RawQuery: q, Now: at}
 	}
 	check := func(t *testing.T, v verify.Verifier, r *verify.Request, want error) {

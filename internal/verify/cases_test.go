@@ -1,0 +1,150 @@
+package verify_test
+
+import (
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"net/http"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hookq/hookq/internal/verify"
+	"github.com/hookq/hookq/internal/verify/verifytest"
+	"github.com/hookq/hookq/internal/webhook"
+)
+
+// allCases returns the conformance case of every registered type; fuzz
+// targets and benchmarks are built from them.
+func allCases() map[string]verifytest.Case {
+	return map[string]verifytest.Case{
+		"hmac":             hmacSeedCase(),
+		"stripe":           stripeCase(),
+		"github":           githubCase(),
+		"standardwebhooks": swCase("standardwebhooks", "webhook-"),
+		"svix":             swCase("svix", "svix-"),
+		"shopify":          shopifyCase(),
+		"slack":            slackCase(),
+		"twilio":           twilioFormCase(),
+		"paddle":           paddleCase(),
+		"square":           squareCase(),
+		"discord":          discordCase(0),
+		"gitlab":           gitlabCase(),
+		"mailgun":          mailgunCase(),
+		"linear":           linearCase(),
+		"zoom":             zoomCase(),
+		"intercom":         intercomCase(),
+		"sendgrid":         sendgridCase(0),
+	}
+}
+
+func TestEveryTypeHasACase(t *testing.T) {
+	cases := allCases()
+	var missingCase []string
+	for _, typ := range verify.Types() {
+		if _, ok := cases[typ]; !ok {
+			missingCase = append(missingCase, typ)
+		}
+		if _, ok := verify.Lookup(typ); !ok {
+			t.Errorf("Lookup(%q) failed", typ)
+		}
+	}
+	if len(missingCase) > 0 {
+		t.Fatalf("types without a conformance case: %v", missingCase)
+	}
+}
+
+// Handshakes are answered only by the providers that probe endpoints.
+func TestHandshakers(t *testing.T) {
+	want := map[string]bool{"slack": true, "zoom": true, "discord": true}
+	cases := allCases()
+	names := make([]string, 0, len(cases))
+	for n := range cases {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		c := cases[n]
+		s := c.Spec
+		s.Secrets = []verify.Secret{c.Secrets[0]}
+		v, err := verify.New(s)
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if _, ok := v.(verify.Handshaker); ok != want[n] {
+			t.Errorf("%s: implements Handshaker = %v, want %v", n, ok, want[n])
+		}
+	}
+}
+
+func macB64(h func() hash.Hash, key string, parts ...string) string {
+	return base64.StdEncoding.EncodeToString(macRaw(h, []byte(key), parts...))
+}
+
+func macRaw(h func() hash.Hash, key []byte, parts ...string) []byte {
+	m := hmac.New(h, key)
+	for _, p := range parts {
+		m.Write([]byte(p))
+	}
+	return m.Sum(nil)
+}
+
+func sha1Hex(key string, parts ...string) string {
+	return hex.EncodeToString(macRaw(sha1.New, []byte(key), parts...))
+}
+
+func sha256B64(key string, parts ...string) string { return macB64(sha256.New, key, parts...) }
+
+// b64ToHex and hexToB64 re-encode a signature for ErrWrongEncoding.
+func b64ToHex(s string) string {
+	b, _ := base64.StdEncoding.DecodeString(s)
+	return hex.EncodeToString(b)
+}
+
+func hexToB64(s string) string {
+	b, _ := hex.DecodeString(s)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// edKey is a deterministic Ed25519 key for tests.
+func edKey(seed byte) ed25519.PrivateKey {
+	s := make([]byte, ed25519.SeedSize)
+	for i := range s {
+		s[i] = seed + byte(i)
+	}
+	return ed25519.NewKeyFromSeed(s)
+}
+
+func unixStr(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+
+// mustVerify builds a verifier and checks r against want (nil = accepted).
+func mustVerify(tb testing.TB, spec verify.Spec, r *verify.Request, want error) {
+	tb.Helper()
+	v, err := verify.New(spec)
+	if err != nil {
+		tb.Fatalf("verify.New: %v", err)
+	}
+	got := v.Verify(r)
+	switch {
+	case want == nil && got != nil:
+		tb.Fatalf("Verify = %v, want nil", got)
+	case want != nil && !errors.Is(got, want):
+		tb.Fatalf("Verify = %v, want %v", got, want)
+	}
+}
+
+func hdr(kv ...string) http.Header {
+	h := http.Header{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		h.Set(kv[i], kv[i+1])
+	}
+	return h
+}
+
+var errInvalid, errMissing, errTolerance = webhook.ErrInvalidSignature, webhook.ErrMissingSignature, webhook.ErrTimestampTolerance

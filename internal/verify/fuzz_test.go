@@ -1,0 +1,156 @@
+package verify_test
+
+import (
+	"bytes"
+	"net/http"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/hookq/hookq/internal/verify"
+	"github.com/hookq/hookq/internal/verify/verifytest"
+)
+
+var fuzzNow = time.Unix(1_750_000_000, 0)
+
+func build(tb testing.TB, c verifytest.Case, secrets ...verify.Secret) verify.Verifier {
+	tb.Helper()
+	s := c.Spec
+	s.Secrets = secrets
+	v, err := verify.New(s)
+	if err != nil {
+		tb.Fatalf("verify.New: %v", err)
+	}
+	return v
+}
+
+// fuzzCase fuzzes the values of a case's signature headers (up to three),
+// the raw query and the body. Seeds are genuine deliveries signed with the
+// case's first secret, plus malformed variants. For every input:
+//   - the verifier holding the signing secret must not panic (nor may its
+//     Handshake), so the paths after a matching signature are exercised;
+//   - a verifier holding another secret must refuse it: whatever the input,
+//     forging is never an outcome.
+func fuzzCase(f *testing.F, c verifytest.Case) {
+	h, q := c.Sign(f, c.Secrets[0], c.Body, fuzzNow)
+	names := c.SignatureHeaders
+	if len(names) > 3 {
+		names = names[:3]
+	}
+	vals := make([]string, 3)
+	for i, n := range names {
+		vals[i] = h.Get(n)
+	}
+	f.Add(vals[0], vals[1], vals[2], q, c.Body)
+	f.Add(vals[0], vals[1], vals[2], q, []byte{})
+	f.Add("", vals[1], vals[2], q, c.Body)
+	f.Add(vals[0]+","+vals[0], vals[1]+" ", "-"+vals[2], q+"&bodySHA256=00", c.Body)
+	f.Add("t=1,v1=,h1=;ts=;v0=;sha256=;sha1=;v1a,;;", "=", ",,,", "%zz", []byte("{\"signature\":{}}"))
+	good, other := build(f, c, c.Secrets[0]), build(f, c, c.Wrong)
+	hs, _ := good.(verify.Handshaker)
+	f.Fuzz(func(t *testing.T, a, b, cc, query string, body []byte) {
+		hh := h.Clone()
+		for i, v := range []string{a, b, cc}[:len(names)] {
+			hh[http.CanonicalHeaderKey(names[i])] = []string{v}
+		}
+		hb, bb := hh, body
+		if c.Embed != nil {
+			hb, bb = c.Embed(hh, body)
+		}
+		r := &verify.Request{Header: hb, Body: bb, RawQuery: query, Now: fuzzNow}
+		if err := good.Verify(r); err == nil && hs != nil {
+			hs.Handshake(r)
+		}
+		if err := other.Verify(r); err == nil {
+			t.Fatalf("accepted under a secret that did not sign: headers %q query %q body %q", hb, query, bb)
+		}
+	})
+}
+
+func FuzzHMAC(f *testing.F)             { fuzzCase(f, hmacSeedCase()) }
+func FuzzStripe(f *testing.F)           { fuzzCase(f, stripeCase()) }
+func FuzzGitHub(f *testing.F)           { fuzzCase(f, githubCase()) }
+func FuzzStandardWebhooks(f *testing.F) { fuzzCase(f, swCase("standardwebhooks", "webhook-")) }
+func FuzzSvix(f *testing.F)             { fuzzCase(f, swCase("svix", "svix-")) }
+func FuzzShopify(f *testing.F)          { fuzzCase(f, shopifyCase()) }
+func FuzzSlack(f *testing.F)            { fuzzCase(f, slackCase()) }
+func FuzzTwilio(f *testing.F)           { fuzzCase(f, twilioFormCase()) }
+func FuzzTwilioJSON(f *testing.F)       { fuzzCase(f, twilioJSONCase()) }
+func FuzzPaddle(f *testing.F)           { fuzzCase(f, paddleCase()) }
+func FuzzSquare(f *testing.F)           { fuzzCase(f, squareCase()) }
+func FuzzDiscord(f *testing.F)          { fuzzCase(f, discordCase(time.Minute)) }
+func FuzzGitLab(f *testing.F)           { fuzzCase(f, gitlabCase()) }
+func FuzzMailgun(f *testing.F)          { fuzzCase(f, mailgunCase()) }
+func FuzzLinear(f *testing.F)           { fuzzCase(f, linearCase()) }
+func FuzzZoom(f *testing.F)             { fuzzCase(f, zoomCase()) }
+func FuzzIntercom(f *testing.F)         { fuzzCase(f, intercomCase()) }
+func FuzzSendGrid(f *testing.F)         { fuzzCase(f, sendgridCase(time.Minute)) }
+
+// Every registered type has a fuzz target above; this keeps the list honest.
+func TestEveryTypeIsFuzzed(t *testing.T) {
+	fuzzed := []string{"hmac", "stripe", "github", "standardwebhooks", "svix", "shopify", "slack", "twilio",
+		"paddle", "square", "discord", "gitlab", "mailgun", "linear", "zoom", "intercom", "sendgrid"}
+	sort.Strings(fuzzed)
+	if got := verify.Types(); !equalStrings(got, fuzzed) {
+		t.Fatalf("registered %v, fuzzed %v", got, fuzzed)
+	}
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// pad1K grows a case's body to about 1 KB, keeping its shape (JSON object,
+// JSON array or form).
+func pad1K(body []byte) []byte {
+	n := 1024 - len(body)
+	if n < 16 {
+		return body
+	}
+	switch {
+	case len(body) > 0 && body[0] == '{':
+		return append([]byte(`{"pad":"`+string(bytes.Repeat([]byte("x"), n-10))+`",`), body[1:]...)
+	case len(body) > 0 && body[0] == '[':
+		return append([]byte(`[{"pad":"`+string(bytes.Repeat([]byte("x"), n-12))+`"},`), body[1:]...)
+	default:
+		return append(append([]byte(nil), body...), "&Pad="+string(bytes.Repeat([]byte("x"), n-5))...)
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	cases := allCases()
+	names := make([]string, 0, len(cases))
+	for n := range cases {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		c := cases[n]
+		b.Run(n, func(b *testing.B) {
+			body := pad1K(c.Body)
+			h, q := c.Sign(b, c.Secrets[0], body, fuzzNow)
+			if c.Embed != nil {
+				h, body = c.Embed(h, body)
+			}
+			v := build(b, c, c.Secrets[0])
+			r := &verify.Request{Header: h, Body: body, RawQuery: q, Now: fuzzNow}
+			if err := v.Verify(r); err != nil {
+				b.Fatalf("genuine %d-byte delivery refused: %v", len(body), err)
+			}
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				_ = v.Verify(r)
+			}
+		})
+	}
+}
