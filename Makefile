@@ -20,11 +20,13 @@ demo: build
 	@set -a; [ -f .data/env ] && . .data/env; set +a; \
 	  $(BIN)/hookqctl demo -config deploy/hookq.example.yaml
 
-## test: vet, unit + integration tests against private redis-servers, a short fuzz run.
+## test: vet, unit + integration + end-to-end tests against private redis-servers,
+## a short fuzz run of every header parser, and the static deploy checks.
 test: vet
 	@bash deploy/dev/ensure-redis.sh
-	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -timeout 20m ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+	bash deploy/check.sh
 
 vet:
 	@test -z "$$(gofmt -l cmd internal deploy)" || { echo "gofmt needed:"; gofmt -l cmd internal deploy; exit 1; }

@@ -88,4 +88,3 @@ func Decode(payload []byte) (*Event, error) {
 func (e *Event) Summary() string {
 	return e.Source + "/" + e.Type + "/" + e.ID + " (" + strconv.Itoa(len(e.Body)) + " bytes)"
 }
-
