@@ -43,9 +43,12 @@ fuzz:
 fuzz-long:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=5m
 
-## bench: Go benchmarks of the hot path (ingest vs bare Gin, verifiers).
+## bench: the ingest hot path side by side with a bare Gin handler (real HTTP, real Redis),
+## printing the throughput ratio; then every verifier on a 1 KB body.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/ingest ./internal/verify
+	@$(GO) test -run '^$$' -bench 'BenchmarkIngest' -benchtime 5s ./internal/ingest | tee $(BIN)/bench.txt
+	@awk '/Ingest\/bare/{b=$$3} /Ingest\/hookq/{h=$$3} END{ if (h) printf "\nhookq throughput = %.2f x bare Gin (goal >= 0.30)\n\n", b/h }' $(BIN)/bench.txt
+	$(GO) test -run '^$$' -bench 'BenchmarkVerify' -benchmem ./internal/verify
 
 deploy-check:
 	bash deploy/check.sh
