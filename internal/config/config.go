@@ -4,8 +4,10 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path"
@@ -160,8 +162,16 @@ func Parse(raw []byte, getenv func(string) string) (*Config, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("config: environment variables: %s", strings.Join(missing, "; "))
 	}
+	// Re-encode the expanded tree so the strict decoder can refuse unknown
+	// keys: a misspelt key must not silently become a default.
+	expanded, err := yaml.Marshal(&doc)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	var c Config
-	if err := doc.Decode(&c); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	if u := getenv("REDIS_URL"); u != "" {

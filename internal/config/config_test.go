@@ -1,0 +1,122 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+const minimal = `
+sources:
+  - name: stripe
+    verifier: { type: stripe, secrets: ["${STRIPE_SECRET}"] }
+routes:
+  - name: app
+    source: stripe
+    handler: forward
+    url: http://127.0.0.1:9000/x
+`
+
+func TestDefaults(t *testing.T) {
+	c, err := Parse([]byte(minimal), env(map[string]string{"STRIPE_SECRET": "whsec_x"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Routes[0]
+	if c.Redis.URL != "redis://127.0.0.1:6379/0" || c.Ingest.Listen != ":8080" || c.Ingest.AdminListen != "127.0.0.1:9090" ||
+		c.Ingest.MaxBodyBytes != 1<<20 || c.Worker.Concurrency != 20 || c.Dashboard.Path != "/monitoring/" ||
+		c.Dedupe.TTL != 72*time.Hour || c.Sources[0].DedupeTTL != 72*time.Hour || r.Timeout != 10*time.Second ||
+		*r.MaxRetries != 8 || r.Backoff.Base != 5*time.Second || r.Backoff.Max != time.Hour {
+		t.Fatalf("defaults wrong: %+v", c)
+	}
+	if string(c.Sources[0].Verifier.Secrets[0]) != "whsec_x" {
+		t.Fatal("secret not expanded")
+	}
+}
+
+func TestRedisURLFromEnv(t *testing.T) {
+	c, err := Parse([]byte(minimal), env(map[string]string{"STRIPE_SECRET": "whsec_x", "REDIS_URL": "redis://10.0.0.1:6380/2"}))
+	if err != nil || c.Redis.URL != "redis://10.0.0.1:6380/2" {
+		t.Fatalf("%v %v", c, err)
+	}
+}
+
+func TestExampleConfigsLoad(t *testing.T) {
+	for _, f := range []string{"../../deploy/hookq.example.yaml", "../../deploy/hookq.compose.yaml"} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		_, err := Load(f, func(k string) string {
+			if k == "REDIS_URL" {
+				return ""
+			}
+			return "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ=" // any non-empty value works for every secret
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	for _, c := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"UnsetVariable", minimal, []string{"${STRIPE_SECRET} is not set"}},
+		{"UnknownVerifier", `
+sources: [{name: a, verifier: {type: nope, secrets: [x]}}]`, []string{"sources[0].verifier", "unknown verifier type"}},
+		{"NoSecret", `
+sources: [{name: a, verifier: {type: github}}]`, []string{"sources[0].verifier", "at least one secret"}},
+		{"BadRoute", `
+sources: [{name: a, verifier: {type: github, secrets: [topsecretvalue]}}]
+routes: [{name: r, source: b, handler: forward, url: ftp://x, max_retries: -1}]`,
+			[]string{`routes[0].source: "b" is not a configured source`, "routes[0].url", "routes[0].max_retries"}},
+		{"DuplicateSource", `
+sources: [{name: a, verifier: {type: github, secrets: [x]}}, {name: a, verifier: {type: github, secrets: [x]}}]`, []string{`"a" is defined twice`}},
+		{"BadName", `
+sources: [{name: "A B", verifier: {type: github, secrets: [x]}}]`, []string{"sources[0].name"}},
+		{"BadYAML", "sources: [", []string{"config:"}},
+		{"UnknownField", "sorces: []", []string{"sorces"}},
+		{"BadRedisURL", `
+redis: {url: "http://x"}
+sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"redis.url"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse([]byte(c.yaml), env(nil))
+			if err == nil {
+				t.Fatal("want error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "topsecretvalue") {
+				t.Fatalf("error reveals a secret: %v", err)
+			}
+		})
+	}
+}
+
+// A variable's value is data, never YAML structure.
+func TestExpansionCannotInjectYAML(t *testing.T) {
+	c, err := Parse([]byte(minimal), env(map[string]string{"STRIPE_SECRET": "x\"]\nroutes: []\n#"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Routes) != 1 || string(c.Sources[0].Verifier.Secrets[0]) != "x\"]\nroutes: []\n#" {
+		t.Fatalf("injection changed the config: %+v", c)
+	}
+}
+
+func TestAdminIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{"127.0.0.1:9090": true, "localhost:1": true, "[::1]:9": true, ":9090": false, "0.0.0.0:1": false, "10.0.0.1:1": false} {
+		if AdminIsLoopback(addr) != want {
+			t.Errorf("%s: want %v", addr, want)
+		}
+	}
+}

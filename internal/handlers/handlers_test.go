@@ -1,0 +1,89 @@
+package handlers_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/hookq/hookq/internal/handlers"
+	"github.com/hookq/hookq/internal/redistest"
+	"github.com/hookq/hookq/internal/store"
+	"github.com/hookq/hookq/internal/webhook"
+)
+
+func ev(id, typ, data string) *webhook.Event {
+	return &webhook.Event{Source: "seed", ID: id, Type: typ, Body: []byte(fmt.Sprintf(`{"id":%q,"type":%q,"data":%s}`, id, typ, data))}
+}
+
+func nolog(string, ...any) {}
+
+// The seed handlers against a real Redis store: effects happen once however
+// often, and however concurrently, a task runs.
+func TestSeedHandlers(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	h := handlers.Seed(store.New(rdb), nolog)
+	ctx := context.Background()
+
+	pay := ev("evt_p", "payment_success", `{"payment_id":"pay_1","amount":5000,"currency":"PKR"}`)
+	var wg sync.WaitGroup
+	for i := 0; i < 10; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := h["payment_success"](ctx, pay); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := rdb.HGet(ctx, store.Prefix+"payments", "pay_1").Val(); got != `{"status":"processed","amount":5000,"currency":"PKR","event_id":"evt_p"}` {
+		t.Fatalf("payment record = %s", got)
+	}
+	if n := rdb.HLen(ctx, store.Prefix+"payments").Val(); n != 1 {
+		t.Fatalf("payments = %d", n)
+	}
+
+	for _, o := range []struct {
+		id    string
+		total int
+		high  bool
+	}{{"o_1000", 1000, false}, {"o_1001", 1001, true}, {"o_5", 5, false}} {
+		if err := h["order_created"](ctx, ev("evt_"+o.id, "order_created", fmt.Sprintf(`{"order_id":%q,"total":%d}`, o.id, o.total))); err != nil {
+			t.Fatal(err)
+		}
+		if got := rdb.HExists(ctx, store.Prefix+"orders_high_value", o.id).Val(); got != o.high {
+			t.Fatalf("%s high value = %v, want %v", o.id, got, o.high)
+		}
+	}
+	if err := h["enrollment"](ctx, ev("evt_e", "enrollment_created", `{"enrollment_id":"enr_1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h["user_registered"](ctx, ev("evt_u", "user_registered", `{"user_id":"u_1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if !rdb.HExists(ctx, store.Prefix+"enrollments", "enr_1").Val() || !rdb.HExists(ctx, store.Prefix+"users", "u_1").Val() {
+		t.Fatal("enrollment or registration not recorded")
+	}
+}
+
+func TestBadEventsArePermanent(t *testing.T) {
+	h := handlers.Seed(store.New(redistest.Start(t).Client()), nolog)
+	for name, e := range map[string]*webhook.Event{
+		"NotJSON":     {ID: "x", Body: []byte("nope")},
+		"NoData":      ev("x", "payment_success", `null`),
+		"NoPaymentID": ev("x", "payment_success", `{"amount":1}`),
+		"NoTotal":     ev("x", "order_created", `{"order_id":"o"}`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			handler := h["payment_success"]
+			if e.Type == "order_created" {
+				handler = h["order_created"]
+			}
+			if err := handler(context.Background(), e); !errors.Is(err, webhook.ErrMalformedPayload) {
+				t.Fatalf("err = %v, want malformed (permanent)", err)
+			}
+		})
+	}
+}

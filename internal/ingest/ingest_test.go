@@ -1,0 +1,199 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/hookq/hookq/internal/sign"
+	"github.com/hookq/hookq/internal/verify"
+	"github.com/hookq/hookq/internal/webhook"
+)
+
+func TestGlob(t *testing.T) {
+	for _, c := range []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"*", "", true}, {"*", "orders/create", true}, {"payment_intent.*", "payment_intent.succeeded", true},
+		{"payment_intent.*", "charge.refunded", false}, {"charge.refunded", "charge.refunded", true},
+		{"charge.refunded", "charge.refunded.x", false}, {"orders/*", "orders/create", true}, {"a?c", "abc", true},
+		{"a?c", "ac", false}, {"*.*.*", "a.b.c", true}, {"*x", "abc", false}, {"", "", true}, {"", "a", false},
+		{"a*b*c", "aXbYc", true}, {"a*b*c", "aXbY", false},
+	} {
+		if got := Glob(c.pattern, c.s); got != c.want {
+			t.Errorf("Glob(%q, %q) = %v, want %v", c.pattern, c.s, got, c.want)
+		}
+	}
+}
+
+func TestExtract(t *testing.T) {
+	h := http.Header{}
+	h.Set("X-Event-Id", "hdr-1")
+	for _, c := range []struct {
+		name, body, ctype string
+		f                 verify.Field
+		want              string
+		err               bool
+	}{
+		{"JSONString", `{"id":"evt_1"}`, "application/json", verify.Field{JSON: "id"}, "evt_1", false},
+		{"Nested", `{"event-data":{"id":"m1"}}`, "application/json", verify.Field{JSON: "event-data.id"}, "m1", false},
+		{"ArrayIndex", `[{"event":"open"}]`, "application/json", verify.Field{JSON: "0.event"}, "open", false},
+		{"NumberAsText", `{"type":1}`, "application/json", verify.Field{JSON: "type"}, "1", false},
+		{"Header", `{}`, "application/json", verify.Field{Header: "X-Event-Id"}, "hdr-1", false},
+		{"Form", `MessageSid=SM1&Body=hi`, "application/x-www-form-urlencoded", verify.Field{JSON: "MessageSid"}, "SM1", false},
+		{"GjsonOperatorsLiteral", `{"a*b":"x"}`, "application/json", verify.Field{JSON: "a*b"}, "x", false},
+		{"ErrMissing", `{"other":1}`, "application/json", verify.Field{JSON: "id"}, "", true},
+		{"ErrNull", `{"id":null}`, "application/json", verify.Field{JSON: "id"}, "", true},
+		{"ErrEmpty", `{"id":""}`, "application/json", verify.Field{JSON: "id"}, "", true},
+		{"ErrNotJSON", `{"id":"x"`, "application/json", verify.Field{JSON: "id"}, "", true},
+		{"ErrTooLong", `{"id":"` + strings.Repeat("a", 300) + `"}`, "application/json", verify.Field{JSON: "id"}, "", true},
+		{"ErrNewline", `{"id":"a\nb"}`, "application/json", verify.Field{JSON: "id"}, "", true},
+		{"ErrMissingHeader", `{}`, "application/json", verify.Field{Header: "X-Nope"}, "", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := newPayload([]byte(c.body), c.ctype).field(h, c.f, "event id")
+			if c.err {
+				if !errors.Is(err, webhook.ErrMalformedPayload) {
+					t.Fatalf("err = %v, want malformed", err)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Fatalf("got %q, %v; want %q", got, err, c.want)
+			}
+		})
+	}
+	id, _ := newPayload([]byte("abc"), "").eventID(h, verify.Field{})
+	if id != "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Fatalf("body hash id = %s", id)
+	}
+}
+
+// fakeEnqueuer is enough for the handler's pure logic; the Redis protocol
+// itself is tested against a real Redis in package queue.
+type fakeEnqueuer struct {
+	err   error
+	dup   bool
+	delay time.Duration
+	got   []*webhook.Event
+	tasks [][]webhook.Task
+}
+
+func (f *fakeEnqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Duration, tasks []webhook.Task, headers map[string]string) (bool, error) {
+	select {
+	case <-time.After(f.delay):
+	case <-ctx.Done():
+		return false, errors.Join(webhook.ErrQueueUnavailable, ctx.Err())
+	}
+	f.got = append(f.got, ev)
+	f.tasks = append(f.tasks, tasks)
+	return f.dup, f.err
+}
+
+func newTestServer(t *testing.T, enq Enqueuer) http.Handler {
+	v, err := verify.New(verify.Spec{Type: "hmac", Header: "X-Signature", Secrets: []verify.Secret{"s3cret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &Source{Name: "seed", Type: "hmac", Verifier: v, DedupeTTL: time.Hour,
+		EventID: verify.Field{JSON: "id"}, EventType: verify.Field{JSON: "type"}, KeepHeaders: []string{"X-Request-Id"},
+		Routes: []Route{
+			{Events: []string{"payment_*"}, Task: webhook.Task{Route: "payments", MaxRetry: 3}},
+			{Events: nil, Task: webhook.Task{Route: "audit"}},
+			{Events: []string{"order_*"}, Task: webhook.Task{Route: "orders"}},
+		}}
+	return NewServer(zap.NewNop(), map[string]*Source{"seed": src}, enq, nil, Options{MaxBodyBytes: 1024, RedisTimeout: 100 * time.Millisecond})
+}
+
+func do(h http.Handler, method, path string, body []byte, secret string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Request-Id", "req-7")
+	if secret != "" {
+		hdr, _ := sign.Sign(sign.Request{Type: "hmac", Header: "X-Signature", Secret: secret, Body: body})
+		req.Header.Set("X-Signature", hdr.Get("X-Signature"))
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w
+}
+
+func TestHandleWebhook(t *testing.T) {
+	payment := []byte(`{"id":"evt_1","type":"payment_success"}`)
+	for _, c := range []struct {
+		name, method, path string
+		body               []byte
+		secret             string
+		enq                *fakeEnqueuer
+		status             int
+		want               string
+		tasks              []string
+	}{
+		{"Accepted", "POST", "/webhooks/seed", payment, "s3cret", &fakeEnqueuer{}, 200,
+			`{"status":"accepted","source":"seed","event_id":"evt_1","event_type":"payment_success"}`, []string{"payments", "audit"}},
+		{"Duplicate", "POST", "/webhooks/seed", payment, "s3cret", &fakeEnqueuer{dup: true}, 200,
+			`{"status":"duplicate","source":"seed","event_id":"evt_1","event_type":"payment_success"}`, []string{"payments", "audit"}},
+		{"QueueDown", "POST", "/webhooks/seed", payment, "s3cret", &fakeEnqueuer{err: webhook.ErrQueueUnavailable}, 503,
+			`{"error":"queue_unavailable","source":"seed","event_id":"evt_1","event_type":"payment_success"}`, []string{"payments", "audit"}},
+		{"QueueSlow", "POST", "/webhooks/seed", payment, "s3cret", &fakeEnqueuer{delay: time.Second}, 503,
+			`{"error":"queue_unavailable","source":"seed","event_id":"evt_1","event_type":"payment_success"}`, nil},
+		{"UnexpectedError", "POST", "/webhooks/seed", payment, "s3cret", &fakeEnqueuer{err: errors.New("boom")}, 500,
+			`{"error":"internal_error","source":"seed","event_id":"evt_1","event_type":"payment_success"}`, []string{"payments", "audit"}},
+		{"Forged", "POST", "/webhooks/seed", payment, "wrong", &fakeEnqueuer{}, 401, `{"error":"invalid_signature","source":"seed"}`, nil},
+		{"Unsigned", "POST", "/webhooks/seed", payment, "", &fakeEnqueuer{}, 401, `{"error":"missing_signature","source":"seed"}`, nil},
+		{"UnknownSource", "POST", "/webhooks/nope", payment, "s3cret", &fakeEnqueuer{}, 404, `{"error":"unknown_source"}`, nil},
+		{"WrongMethod", "PUT", "/webhooks/seed", payment, "s3cret", &fakeEnqueuer{}, 405, `{"error":"method_not_allowed"}`, nil},
+		{"NotFound", "POST", "/elsewhere", payment, "s3cret", &fakeEnqueuer{}, 404, `{"error":"not_found"}`, nil},
+		{"TooLarge", "POST", "/webhooks/seed", bytes.Repeat([]byte("a"), 1025), "s3cret", &fakeEnqueuer{}, 413, `{"error":"body_too_large","source":"seed"}`, nil},
+		{"NoID", "POST", "/webhooks/seed", []byte(`{"type":"x"}`), "s3cret", &fakeEnqueuer{}, 400,
+			`{"error":"malformed_payload","detail":"malformed payload: event id field id missing","source":"seed"}`, nil},
+		{"CatchAllRouteOnly", "POST", "/webhooks/seed", []byte(`{"id":"e","type":"zzz"}`), "s3cret", &fakeEnqueuer{}, 200,
+			`{"status":"accepted","source":"seed","event_id":"e","event_type":"zzz"}`, []string{"audit"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := do(newTestServer(t, c.enq), c.method, c.path, c.body, c.secret)
+			if w.Code != c.status || strings.TrimSpace(w.Body.String()) != c.want {
+				t.Fatalf("got %d %s\nwant %d %s", w.Code, w.Body.String(), c.status, c.want)
+			}
+			if c.status == 405 && w.Header().Get("Allow") != "POST" {
+				t.Fatalf("Allow = %q", w.Header().Get("Allow"))
+			}
+			if c.status == 503 && w.Header().Get("Retry-After") == "" {
+				t.Fatal("503 without Retry-After")
+			}
+			var routes []string
+			if len(c.enq.tasks) > 0 {
+				for _, tk := range c.enq.tasks[0] {
+					routes = append(routes, tk.Route)
+				}
+				ev := c.enq.got[0]
+				if !bytes.Equal(ev.Body, c.body) || ev.Headers["X-Request-Id"] != "req-7" || ev.VerifiedBy != "hmac" || ev.ReceivedAt.IsZero() {
+					t.Fatalf("event = %+v", ev)
+				}
+			}
+			if strings.Join(routes, ",") != strings.Join(c.tasks, ",") {
+				t.Fatalf("routes = %v, want %v", routes, c.tasks)
+			}
+		})
+	}
+}
+
+func TestIgnoredWhenNoRoute(t *testing.T) {
+	v, _ := verify.New(verify.Spec{Type: "hmac", Header: "X-Signature", Secrets: []verify.Secret{"s3cret"}})
+	src := &Source{Name: "seed", Verifier: v, EventID: verify.Field{JSON: "id"}, EventType: verify.Field{JSON: "type"},
+		Routes: []Route{{Events: []string{"order_*"}, Task: webhook.Task{Route: "orders"}}}}
+	enq := &fakeEnqueuer{}
+	h := NewServer(zap.NewNop(), map[string]*Source{"seed": src}, enq, nil, Options{})
+	w := do(h, "POST", "/webhooks/seed", []byte(`{"id":"e","type":"ping"}`), "s3cret")
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"status":"ignored"`) || len(enq.got) != 0 {
+		t.Fatalf("got %d %s, enqueued %d", w.Code, w.Body.String(), len(enq.got))
+	}
+}
