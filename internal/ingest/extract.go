@@ -86,14 +86,25 @@ func (p *payload) eventID(h http.Header, f verify.Field) (string, error) {
 		sum := sha256.Sum256(p.body)
 		return "sha256:" + hex.EncodeToString(sum[:]), nil
 	}
-	return p.field(h, f, "event id")
+	return p.first(h, f, "event id")
+}
+
+// first reads f, falling back along f.Else while a location is absent.
+func (p *payload) first(h http.Header, f verify.Field, what string) (string, error) {
+	v, err := p.field(h, f, what)
+	if err != nil && f.Else != nil {
+		if v2, err2 := p.first(h, *f.Else, what); err2 == nil {
+			return v2, nil
+		}
+	}
+	return v, err
 }
 
 func (p *payload) eventType(h http.Header, f verify.Field) (string, error) {
 	if f.IsZero() {
 		return "", nil
 	}
-	return p.field(h, f, "event type")
+	return p.first(h, f, "event type")
 }
 
 // gjsonPath turns a config path (dot-separated keys, numeric segments index

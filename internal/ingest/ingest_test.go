@@ -71,6 +71,14 @@ func TestExtract(t *testing.T) {
 			}
 		})
 	}
+	// Fallback locations: the first present one wins.
+	fb := verify.Field{Header: "X-Shopify-Webhook-Id", Else: &verify.Field{Header: "X-Event-Id"}}
+	if got, err := newPayload([]byte(`{}`), "").first(h, fb, "event id"); got != "hdr-1" || err != nil {
+		t.Fatalf("fallback: %q %v", got, err)
+	}
+	if _, err := newPayload([]byte(`{}`), "").first(h, verify.Field{Header: "A", Else: &verify.Field{Header: "B"}}, "event id"); !errors.Is(err, webhook.ErrMalformedPayload) {
+		t.Fatalf("no location present: %v", err)
+	}
 	id, _ := newPayload([]byte("abc"), "").eventID(h, verify.Field{})
 	if id != "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
 		t.Fatalf("body hash id = %s", id)

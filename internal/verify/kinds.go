@@ -13,11 +13,11 @@ var kinds = map[string]Kind{
 
 	"standardwebhooks": {New: newStandardWebhooks, EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "type"}},
 	"svix":             {New: newSvix, EventID: Field{Header: "svix-id"}, EventType: Field{JSON: "type"}},
-	// Not taken: X-Shopify-Event-Id (newer event deliveries).
-	"shopify": {New: newShopify, EventID: Field{Header: "X-Shopify-Webhook-Id"}, EventType: Field{Header: "X-Shopify-Topic"}},
-	// Not taken: body "type" (url_verification, app_rate_limited); the
-	// url_verification handshake is answered before extraction.
-	"slack": {New: newSlack, EventID: Field{JSON: "event_id"}, EventType: Field{JSON: "event.type"}},
+	// Newer event deliveries carry X-Shopify-Event-Id instead.
+	"shopify": {New: newShopify, EventID: Field{Header: "X-Shopify-Webhook-Id", Else: &Field{Header: "X-Shopify-Event-Id"}}, EventType: Field{Header: "X-Shopify-Topic"}},
+	// Envelopes without an inner event (app_rate_limited) have a body "type";
+	// the url_verification handshake is answered before extraction.
+	"slack": {New: newSlack, EventID: Field{JSON: "event_id"}, EventType: Field{JSON: "event.type", Else: &Field{JSON: "type"}}},
 	// Twilio form posts carry MessageSid/CallSid as form fields, which a JSON
 	// path cannot reach: one delivery is one event, identified by its body.
 	"twilio": {New: newTwilio},
@@ -25,9 +25,9 @@ var kinds = map[string]Kind{
 	"square": {New: newSquare, EventID: Field{JSON: "event_id"}, EventType: Field{JSON: "type"}},
 	// type is a number: 1 PING (a handshake), 2 APPLICATION_COMMAND, …
 	"discord": {New: newDiscord, EventID: Field{JSON: "id"}, EventType: Field{JSON: "type"}},
-	// Not taken: X-Gitlab-Event-UUID. Idempotency-Key (recent GitLab) stays
-	// the same across retries of one delivery, which is what dedupe needs.
-	"gitlab":  {New: newGitLab, EventID: Field{Header: "Idempotency-Key"}, EventType: Field{Header: "X-Gitlab-Event"}},
+	// Idempotency-Key (recent GitLab) stays the same across retries of one
+	// delivery, which is what dedupe needs; older GitLab sends only the UUID.
+	"gitlab":  {New: newGitLab, EventID: Field{Header: "Idempotency-Key", Else: &Field{Header: "X-Gitlab-Event-UUID"}}, EventType: Field{Header: "X-Gitlab-Event"}},
 	"mailgun": {New: newMailgun, EventID: Field{JSON: "event-data.id"}, EventType: Field{JSON: "event-data.event"}},
 	"linear":  {New: newLinear, EventID: Field{Header: "Linear-Delivery"}, EventType: Field{Header: "Linear-Event"}},
 	// Zoom bodies carry no event id; event_ts plus the object id is not unique.

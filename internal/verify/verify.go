@@ -67,6 +67,7 @@ type Spec struct {
 type Field struct {
 	Header string
 	JSON   string
+	Else   *Field // tried when this location is absent
 }
 
 // IsZero reports whether f names no location.
