@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	mux := worker.NewMux(log, routes, obs.NewWorkerMetrics(reg))
+	mux := worker.NewMux(log, routes, obs.NewWorkerMetrics(reg), queue.NewDeadLetters(rdb))
 
 	var redisErr atomic.Pointer[error]
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{

@@ -63,6 +63,7 @@ func (m *IngestMetrics) Redis(elapsed time.Duration, err error) {
 type WorkerMetrics struct {
 	outcomes map[string]*prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	trimmed  prometheus.Counter
 }
 
 // NewWorkerMetrics registers the worker series on reg.
@@ -81,9 +82,16 @@ func NewWorkerMetrics(reg prometheus.Registerer) *WorkerMetrics {
 	}
 	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hookq_worker_handler_duration_seconds",
 		Help: "Handler run time.", Buckets: []float64{.001, .005, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, labels)
-	reg.MustRegister(m.duration)
+	trimmed := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hookq_archive_trimmed_total",
+		Help: "Archived (dead-lettered) tasks Asynq trimmed to make room; their events stay in the dead-letter stream."},
+		[]string{"queue"})
+	m.trimmed = trimmed.WithLabelValues("webhooks")
+	reg.MustRegister(m.duration, trimmed)
 	return m
 }
+
+// ArchiveTrimmed implements worker.Metrics.
+func (m *WorkerMetrics) ArchiveTrimmed(n int) { m.trimmed.Add(float64(n)) }
 
 // Task implements worker.Metrics.
 func (m *WorkerMetrics) Task(route, eventType, outcome string, elapsed time.Duration) {

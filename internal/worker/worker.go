@@ -74,6 +74,15 @@ type Metrics interface {
 	// Task is called once per attempt; outcome is "processed", "retried"
 	// or "dead_lettered" (the last two are failures).
 	Task(route, eventType, outcome string, elapsed time.Duration)
+	// ArchiveTrimmed counts archived tasks Asynq drops to make room.
+	ArchiveTrimmed(n int)
+}
+
+// DeadLetters keeps a durable copy of every event about to be dead-lettered
+// and reports which archived tasks Asynq will trim to make room for it
+// (queue.DeadLetters).
+type DeadLetters interface {
+	Record(ctx context.Context, taskID, route string, ev *webhook.Event, cause error) (trimmed []string, err error)
 }
 
 // Mux dispatches tasks to routes by task type.
@@ -81,11 +90,12 @@ type Mux struct {
 	log    *zap.Logger
 	routes map[string]Route // by task type
 	m      Metrics
+	dl     DeadLetters
 }
 
-// NewMux returns the Asynq handler for routes.
-func NewMux(log *zap.Logger, routes []Route, m Metrics) *Mux {
-	mux := &Mux{log: log, routes: make(map[string]Route, len(routes)), m: m}
+// NewMux returns the Asynq handler for routes. m and dl may be nil.
+func NewMux(log *zap.Logger, routes []Route, m Metrics, dl DeadLetters) *Mux {
+	mux := &Mux{log: log, routes: make(map[string]Route, len(routes)), m: m, dl: dl}
 	for _, r := range routes {
 		mux.routes[webhook.TaskType(r.Name)] = r
 	}
@@ -126,6 +136,7 @@ func (mux *Mux) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	case errors.Is(err, asynq.SkipRetry) || retried >= maxRetry:
 		mux.observe(route.Name, ev.Type, "dead_lettered", start)
 		log.Error("task dead-lettered", zap.Error(err), zap.Duration("latency", elapsed))
+		mux.recordDeadLetter(ctx, log, route.Name, ev, err)
 	default:
 		mux.observe(route.Name, ev.Type, "retried", start)
 		log.Warn("task failed, will retry", zap.Error(err), zap.Duration("latency", elapsed))
@@ -136,6 +147,27 @@ func (mux *Mux) ProcessTask(ctx context.Context, t *asynq.Task) error {
 func (mux *Mux) observe(route, eventType, outcome string, start time.Time) {
 	if mux.m != nil {
 		mux.m.Task(route, eventType, outcome, time.Since(start))
+	}
+}
+
+// recordDeadLetter copies the event out before Asynq archives it and makes
+// every trim of the archive visible: a metric and a log line per task.
+func (mux *Mux) recordDeadLetter(ctx context.Context, log *zap.Logger, route string, ev *webhook.Event, cause error) {
+	if mux.dl == nil {
+		return
+	}
+	id, _ := asynq.GetTaskID(ctx)
+	trimmed, err := mux.dl.Record(context.WithoutCancel(ctx), id, route, ev, cause)
+	if err != nil {
+		log.Error("could not copy dead-lettered event to the dead-letter stream", zap.Error(err))
+		return
+	}
+	for _, t := range trimmed {
+		log.Warn("dead-letter queue full or expired: Asynq trims this archived task; its event stays in the dead-letter stream",
+			zap.String("trimmed_task_id", t))
+	}
+	if len(trimmed) > 0 && mux.m != nil {
+		mux.m.ArchiveTrimmed(len(trimmed))
 	}
 }
 
