@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	defer rdb.Close()
 
-	routes, err := buildRoutes(cfg, log, handlers.Seed(store.New(rdb), log.Sugar().Infof))
+	routes, err := buildRoutes(cfg, log, handlers.Seed(store.New(rdb), store.NewOnce(rdb, 0, 0), log.Sugar().Infof))
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,14 @@ import (
 // unless the key is already there, and reports whether this call stored it.
 type Store interface {
 	Record(ctx context.Context, collection, key, value string) (first bool, err error)
+	// Incr adds one to a counter: not idempotent, so it runs under Once.
+	Incr(ctx context.Context, counter string) error
+}
+
+// Once runs a side effect at most once per key to completion, even when
+// Asynq runs a task twice (store.Once).
+type Once interface {
+	Do(ctx context.Context, key string, fn func(context.Context) error) (ran bool, err error)
 }
 
 // Func is a business handler.
@@ -29,9 +37,9 @@ const HighValueThreshold = 1000
 type Logf func(format string, args ...any)
 
 // Seed returns the example handlers by the names routes use.
-func Seed(s Store, logf Logf) map[string]Func {
+func Seed(s Store, once Once, logf Logf) map[string]Func {
 	return map[string]Func{
-		"payment_success": paymentSuccess(s, logf),
+		"payment_success": paymentSuccess(s, once, logf),
 		"order_created":   orderCreated(s, logf),
 		"enrollment":      record(s, logf, "enrollments", "enrollment_id"),
 		"user_registered": record(s, logf, "users", "user_id"),
@@ -75,8 +83,9 @@ func str(m map[string]any, k string) (string, error) {
 }
 
 // paymentSuccess marks the payment processed exactly once per payment id,
-// however often the event (or its task) arrives.
-func paymentSuccess(s Store, logf Logf) Func {
+// however often the event (or its task) arrives, and sends one receipt per
+// payment: a non-idempotent effect, so it runs under Once.
+func paymentSuccess(s Store, once Once, logf Logf) Func {
 	return func(ctx context.Context, ev *webhook.Event) error {
 		d, err := fields(ev)
 		if err != nil {
@@ -89,8 +98,13 @@ func paymentSuccess(s Store, logf Logf) Func {
 		amount, _ := d["amount"].(float64)
 		cur, _ := d["currency"].(string)
 		first, err := s.Record(ctx, "payments", id, fmt.Sprintf(`{"status":"processed","amount":%v,"currency":%q,"event_id":%q}`, amount, cur, ev.ID))
-		if err == nil {
-			logf("payment %s of %v %s %s", id, amount, cur, firstOr(first, "marked processed", "was already processed: nothing to do"))
+		if err != nil {
+			return err
+		}
+		logf("payment %s of %v %s %s", id, amount, cur, firstOr(first, "marked processed", "was already processed: nothing to do"))
+		sent, err := once.Do(ctx, "receipt:"+id, func(ctx context.Context) error { return s.Incr(ctx, "receipts_sent") })
+		if sent {
+			logf("receipt for payment %s sent", id)
 		}
 		return err
 	}
