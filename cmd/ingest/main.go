@@ -80,7 +80,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10, // larger header blocks get 431
 	}
-	ready := func(ctx context.Context) error { return queue.Ready(ctx, rdb) }
+	ready := func(ctx context.Context) ([]string, error) {
+		if err := queue.Ready(ctx, rdb); err != nil {
+			return nil, err
+		}
+		return queue.DurabilityWarnings(ctx, rdb)
+	}
 	admin := app.AdminServer(obs.NewAdmin(ready, reg, cfg.Dashboard.Path, dashboard))
 	return app.Serve(ctx, log, 10*time.Second,
 		app.Listener{Name: "public", Addr: cfg.Ingest.Listen, Server: public},

@@ -74,14 +74,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	log.Info("processing", zap.String("queue", queue.Queue), zap.Int("concurrency", cfg.Worker.Concurrency), zap.String("routes", mux.Routes()))
 
 	var stopping atomic.Bool
-	ready := func(ctx context.Context) error {
+	ready := func(ctx context.Context) ([]string, error) {
 		if stopping.Load() {
-			return errors.New("shutting down")
+			return nil, errors.New("shutting down")
 		}
 		if p := redisErr.Load(); p != nil && *p != nil {
-			return fmt.Errorf("asynq health check: %w", *p)
+			return nil, fmt.Errorf("asynq health check: %w", *p)
 		}
-		return queue.Ready(ctx, rdb)
+		return nil, queue.Ready(ctx, rdb)
 	}
 	admin := app.AdminServer(obs.NewAdmin(ready, reg, "", nil))
 	err = app.Serve(ctx, log, 5*time.Second, app.Listener{Name: "admin", Addr: cfg.Worker.AdminListen, Server: admin})

@@ -151,6 +151,95 @@ func TestPipeline(t *testing.T) {
 		}
 	})
 
+	t.Run("HugeHeaders", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, s.ingestURL+"/webhooks/seed", strings.NewReader("{}"))
+		req.Header.Set("X-Junk", strings.Repeat("j", 128<<10))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Fatalf("status = %d, want 431", resp.StatusCode)
+		}
+	})
+
+	t.Run("SlowClientCutOff", func(t *testing.T) {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(s.ingestURL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		start := time.Now()
+		fmt.Fprintf(conn, "POST /webhooks/seed HTTP/1.1\r\nHost: x\r\n") // and never finishes the headers
+		conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+		io.ReadAll(conn) // returns when the server closes the connection
+		if took := time.Since(start); took > 8*time.Second {
+			t.Fatalf("slow client held the connection for %v", took)
+		}
+	})
+
+	t.Run("ReadyzWarnsAboutDurability", func(t *testing.T) {
+		resp, err := http.Get(s.ingestAdm + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), "appendonly is off") {
+			t.Fatalf("readyz = %d %s (this test Redis has no AOF)", resp.StatusCode, b)
+		}
+	})
+
+	t.Run("DashboardAuth", func(t *testing.T) {
+		for _, c := range []struct {
+			user, pass string
+			want       int
+		}{{"", "", 401}, {"ops", "wrong", 401}, {"ops", "dash-pass", 200}} {
+			for _, path := range []string{"/monitoring/", "/monitoring/api/queues"} {
+				req, _ := http.NewRequest(http.MethodGet, s.ingestAdm+path, nil)
+				if c.user != "" {
+					req.SetBasicAuth(c.user, c.pass)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != c.want {
+					t.Fatalf("%s as %q/%q = %d, want %d", path, c.user, c.pass, resp.StatusCode, c.want)
+				}
+				if c.want == 200 && path == "/monitoring/api/queues" && !strings.Contains(string(b), queue.Queue) {
+					t.Fatalf("queues API does not list %s: %s", queue.Queue, b)
+				}
+			}
+		}
+	})
+
+	t.Run("Metrics", func(t *testing.T) {
+		for url, series := range map[string][]string{
+			s.ingestAdm + "/metrics": {`hookq_ingest_requests_total{reason="accepted",source="seed",status="200"}`,
+				`hookq_ingest_requests_total{reason="invalid_signature",source="seed",status="401"}`,
+				`hookq_ingest_dedupe_hits_total{source="seed"}`, `hookq_ingest_request_duration_seconds_bucket`,
+				`asynq_queue_size{queue="webhooks"`},
+			s.workerAdm + "/metrics": {`hookq_worker_tasks_processed_total{event_type="payment_success",route="app"}`,
+				`hookq_worker_handler_duration_seconds_bucket`},
+		} {
+			resp, err := http.Get(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, want := range series {
+				if !strings.Contains(string(b), want) {
+					t.Errorf("%s lacks %s", url, want)
+				}
+			}
+		}
+	})
+
 	t.Run("ConcurrentIdenticalDeliveries", func(t *testing.T) {
 		body := seedBody("evt_race", "test.race", `{}`)
 		var wg sync.WaitGroup

@@ -14,8 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// ReadyFunc reports whether the process can do its work now.
-type ReadyFunc func(ctx context.Context) error
+// ReadyFunc reports whether the process can do its work now; warnings are
+// conditions that do not stop it but an operator must see (a Redis that
+// could lose acknowledged events).
+type ReadyFunc func(ctx context.Context) (warnings []string, err error)
 
 // NewAdmin returns the admin listener's handler: /healthz (alive),
 // /readyz (ready() within 2s), /metrics (gatherer), and the dashboard at
@@ -28,11 +30,16 @@ func NewAdmin(ready ReadyFunc, gatherer prometheus.Gatherer, dashboardPath strin
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := ready(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		warnings, err := ready(ctx)
+		if err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "error": err.Error()})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		body := map[string]any{"status": "ready"}
+		if len(warnings) > 0 {
+			body["warnings"] = warnings
+		}
+		writeJSON(w, http.StatusOK, body)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	if dashboard != nil {
