@@ -23,6 +23,7 @@ demo: build
 ## test: vet, unit + integration + end-to-end tests against private redis-servers,
 ## a short fuzz run of every header parser, and the static deploy checks.
 test: vet
+	@mkdir -p $(BIN)
 	@bash deploy/dev/ensure-redis.sh
 	$(GO) test -count=1 -timeout 20m ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
@@ -34,10 +35,14 @@ vet:
 
 FUZZTIME ?= 30s
 ## fuzz: every header-parser fuzz target for FUZZTIME each (make fuzz-long: 5m each).
+FUZZPKGS := ./internal/verify ./internal/trace
 fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' ./internal/verify | grep '^Fuzz'); do \
-	  echo "fuzz $$t ($(FUZZTIME))"; \
-	  $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./internal/verify >/dev/null || exit 1; \
+	@for p in $(FUZZPKGS); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+	    echo "fuzz $$p $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$p > $(BIN)/fuzz.log 2>&1 || { cat $(BIN)/fuzz.log; exit 1; }; \
+	    grep -h 'elapsed' $(BIN)/fuzz.log | tail -1; \
+	  done; \
 	done
 
 fuzz-long:

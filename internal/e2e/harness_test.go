@@ -53,8 +53,8 @@ type sink struct {
 }
 
 type delivery struct {
-	EventID, EventType, Attempt, Source, ContentType string
-	Body                                             []byte
+	EventID, EventType, Attempt, Source, ContentType, Traceparent string
+	Body                                                          []byte
 }
 
 func newSink(t *testing.T) *sink {
@@ -65,7 +65,8 @@ func newSink(t *testing.T) *sink {
 	s.srv = &http.Server{Addr: "127.0.0.1:" + strconv.Itoa(port), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		d := delivery{EventID: r.Header.Get("X-Hookq-Event-Id"), EventType: r.Header.Get("X-Hookq-Event-Type"),
-			Attempt: r.Header.Get("X-Hookq-Attempt"), Source: r.Header.Get("X-Hookq-Source"), ContentType: r.Header.Get("Content-Type"), Body: b}
+			Attempt: r.Header.Get("X-Hookq-Attempt"), Source: r.Header.Get("X-Hookq-Source"), ContentType: r.Header.Get("Content-Type"),
+			Traceparent: r.Header.Get("traceparent"), Body: b}
 		s.mu.Lock()
 		s.got = append(s.got, d)
 		n := 0
@@ -271,10 +272,13 @@ func (s *stack) waitOK(url string) {
 }
 
 // post sends body to /webhooks/{source}, signed with secret ("" = unsigned).
-func (s *stack) post(source string, body []byte, secret string) (int, string, http.Header) {
+func (s *stack) post(source string, body []byte, secret string, extra ...string) (int, string, http.Header) {
 	s.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, s.ingestURL+"/webhooks/"+source, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(extra); i += 2 {
+		req.Header.Set(extra[i], extra[i+1])
+	}
 	if secret != "" {
 		h, err := sign.Sign(sign.Request{Type: "hmac", Header: "X-Signature", Secret: secret, Body: body, Now: time.Now()})
 		if err != nil {

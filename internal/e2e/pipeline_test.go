@@ -52,6 +52,21 @@ func TestPipeline(t *testing.T) {
 		}
 	})
 
+	t.Run("TraceContextCarriedToDestination", func(t *testing.T) {
+		const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+		if status, resp, _ := s.post("seed", seedBody("evt_traced", "test.trace", `{}`), seedSecret, "traceparent", tp); status != 200 {
+			t.Fatalf("%d %s", status, resp)
+		}
+		eventually(t, 10*time.Second, "delivery", func() bool { return len(s.sink.deliveries("evt_traced")) == 1 })
+		got := s.sink.deliveries("evt_traced")[0].Traceparent
+		if !strings.HasPrefix(got, tp[:36]) || got == tp {
+			t.Fatalf("destination traceparent = %q, want trace %s with a new parent id", got, tp[3:35])
+		}
+		if !strings.Contains(s.workers[0].Log(), `"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"`) {
+			t.Fatal("worker log lines do not carry the trace id")
+		}
+	})
+
 	t.Run("HighValueOrderFlagged", func(t *testing.T) {
 		for _, o := range []struct{ id, total string }{{"ord_big", "1500"}, {"ord_small", "999"}} {
 			if status, resp, _ := s.post("seed", seedBody("evt_"+o.id, "order_created", `{"order_id":"`+o.id+`","total":`+o.total+`}`), seedSecret); status != 200 {

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	"github.com/hookq/hookq/internal/trace"
 	"github.com/hookq/hookq/internal/verify"
 	"github.com/hookq/hookq/internal/webhook"
 )
@@ -34,6 +35,7 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m 
 	return func(c *gin.Context) {
 		start := time.Now()
 		name := c.Param("source")
+		tp := trace.FromRequest(c.GetHeader(trace.Header))
 		var body []byte
 		ev := &webhook.Event{Source: name}
 		status, reason, raw, err := func() (int, string, []byte, error) {
@@ -71,7 +73,7 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m 
 			ctx, cancel := context.WithTimeout(c.Request.Context(), opt.RedisTimeout)
 			defer cancel()
 			t0 := time.Now()
-			dup, err := enq.Enqueue(ctx, ev, src.DedupeTTL, tasks, nil)
+			dup, err := enq.Enqueue(ctx, ev, src.DedupeTTL, tasks, map[string]string{trace.Header: tp})
 			m.Redis(time.Since(t0), err)
 			if err != nil {
 				return 0, "", nil, err
@@ -101,7 +103,7 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m 
 		elapsed := time.Since(start)
 		m.Request(ev.Source, status, reason, elapsed, len(body))
 		fields := []zap.Field{zap.String("source", name), zap.String("event_id", ev.ID), zap.String("event_type", ev.Type),
-			zap.Int("status", status), zap.String("reason", reason), zap.Duration("latency", elapsed), zap.Int("bytes", len(body))}
+			zap.Int("status", status), zap.String("reason", reason), zap.Duration("latency", elapsed), zap.Int("bytes", len(body)), zap.String("trace_id", tp[3:35])}
 		switch {
 		case status >= 500:
 			log.Warn("webhook", append(fields, zap.Error(err))...)

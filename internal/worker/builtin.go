@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
+	"github.com/hookq/hookq/internal/trace"
 	"github.com/hookq/hookq/internal/webhook"
 )
 
@@ -40,6 +41,7 @@ func Forward(client *http.Client, url string, timeout time.Duration) Handler {
 		req.Header.Set("X-Hookq-Event-Id", ev.ID)
 		req.Header.Set("X-Hookq-Event-Type", ev.Type)
 		req.Header.Set("X-Hookq-Attempt", strconv.Itoa(retried+1))
+		req.Header.Set(trace.Header, trace.Child(trace.FromContext(ctx))) // same trace, this hop as parent
 		resp, err := client.Do(req)
 		if err != nil {
 			return fmt.Errorf("forward: %w", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 	"go.uber.org/zap"
 
+	"github.com/hookq/hookq/internal/trace"
 	"github.com/hookq/hookq/internal/webhook"
 )
 
@@ -120,8 +121,12 @@ func (mux *Mux) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	tp := t.Headers()[trace.Header]
+	traceID, _ := trace.Parse(tp)
+	ctx = trace.NewContext(ctx, tp)
 	log := mux.log.With(zap.String("route", route.Name), zap.String("source", ev.Source),
-		zap.String("event_id", ev.ID), zap.String("event_type", ev.Type), zap.Int("attempt", retried+1))
+		zap.String("event_id", ev.ID), zap.String("event_type", ev.Type), zap.Int("attempt", retried+1),
+		zap.String("trace_id", traceID))
 
 	err = safeHandle(ctx, route.Handler, ev)
 	elapsed := time.Since(start)

@@ -1,0 +1,56 @@
+package trace
+
+import (
+	"strings"
+	"testing"
+)
+
+const valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+func TestParse(t *testing.T) {
+	for tp, want := range map[string]bool{
+		valid: true,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00":  true,
+		"00-00000000000000000000000000000000-00f067aa0ba902b7-01":  false,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01":  false,
+		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01":  false,
+		"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01":  false,
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-": false,
+		"": false, "garbage": false,
+	} {
+		if _, ok := Parse(tp); ok != want {
+			t.Errorf("Parse(%q) ok = %v, want %v", tp, ok, want)
+		}
+	}
+}
+
+func TestFromRequestAndChild(t *testing.T) {
+	if FromRequest(valid) != valid {
+		t.Fatal("a valid traceparent must be kept")
+	}
+	n := FromRequest("bogus")
+	if _, ok := Parse(n); !ok {
+		t.Fatalf("new traceparent invalid: %s", n)
+	}
+	c := Child(valid)
+	if _, ok := Parse(c); !ok || !strings.HasPrefix(c, valid[:36]) || c == valid || !strings.HasSuffix(c, "-01") {
+		t.Fatalf("child = %s", c)
+	}
+}
+
+// traceparent comes from any client: Parse must never panic and must
+// accept only what it can return a well-formed trace id for.
+func FuzzParse(f *testing.F) {
+	f.Add(valid)
+	f.Add("00-" + strings.Repeat("0", 32) + "-" + strings.Repeat("a", 16) + "-01")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, tp string) {
+		id, ok := Parse(tp)
+		if ok && (len(id) != 32 || !lowerHex(id)) {
+			t.Fatalf("Parse(%q) = %q", tp, id)
+		}
+		if c := Child(tp); func() bool { _, ok := Parse(c); return !ok }() {
+			t.Fatalf("Child(%q) = %q is invalid", tp, c)
+		}
+	})
+}
