@@ -25,7 +25,10 @@ demo: build
 test: vet
 	@mkdir -p $(BIN)
 	@bash deploy/dev/ensure-redis.sh
-	$(GO) test -count=1 -timeout 20m ./...
+	@set -o pipefail; $(GO) test -count=1 -timeout 20m -v ./... 2>&1 | tee $(BIN)/test.log | grep -E '^(ok|FAIL|--- FAIL|panic:|\?)' ; \
+	  status=$$?; \
+	  echo "tests: $$(grep -c '^--- PASS' $(BIN)/test.log) passed, $$(grep -c '^--- FAIL' $(BIN)/test.log) failed, $$(grep -c '^--- SKIP' $(BIN)/test.log) skipped"; \
+	  [ $$status -eq 0 ] || { grep -B2 -A40 -- '--- FAIL' $(BIN)/test.log | head -200; exit 1; }
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 	bash deploy/check.sh
 

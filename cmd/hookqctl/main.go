@@ -19,6 +19,9 @@ commands:
   demo   send the seed's example events, a duplicate and a forged one
   sink   run an HTTP server that prints what it receives (a forward target)
   ping   check that the Redis at -url (or REDIS_URL) answers
+  dlq    dead-letter queue: list, show, replay, delete archived tasks
+  stats  queue sizes by state, processed/failed today, latency, memory
+  inspect where an event id is: its dedupe mark and each route's task
 
 Run 'hookqctl COMMAND -h' for a command's flags.
 `
@@ -46,6 +49,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdPing(ctx, args[1:], getenv, stdout, stderr)
 	case "sink":
 		return cmdSink(ctx, args[1:], stdout, stderr)
+	case "dlq":
+		return cmdDlq(ctx, args[1:], getenv, stdout, stderr)
+	case "stats":
+		return cmdStats(ctx, args[1:], getenv, stdout, stderr)
+	case "inspect":
+		return cmdInspect(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

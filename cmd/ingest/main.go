@@ -63,7 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	var dashboard http.Handler
 	if !cfg.Dashboard.Disabled && (cfg.Dashboard.Password != "" || config.AdminIsLoopback(cfg.Ingest.AdminListen)) {
 		h, closeDash := obs.Dashboard(obs.DashboardOptions{Path: cfg.Dashboard.Path, Redis: connOpt,
-			Username: cfg.Dashboard.Username, Password: string(cfg.Dashboard.Password), ReadOnly: cfg.Dashboard.ReadOnly})
+			Username: cfg.Dashboard.Username, Password: string(cfg.Dashboard.Password), ReadOnly: cfg.Dashboard.ReadOnly,
+			Formatter: obs.PayloadFormatter(cfg.Dashboard.Redact)})
 		defer closeDash()
 		dashboard = h
 		log.Info("dashboard", zap.String("url", "http://"+cfg.Ingest.AdminListen+cfg.Dashboard.Path), zap.Bool("auth", cfg.Dashboard.Password != ""))

@@ -57,6 +57,9 @@ type Dashboard struct {
 	Password verify.Secret `yaml:"password"`
 	ReadOnly bool          `yaml:"read_only"`
 	Disabled bool          `yaml:"disabled"`
+	// Redact lists body paths shown as REDACTED in task payloads
+	// (dot-separated; numeric segments index arrays; * matches any key).
+	Redact []string `yaml:"redact"`
 }
 
 type Dedupe struct {

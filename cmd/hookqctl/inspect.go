@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hookq/hookq/internal/ctl"
+)
+
+// cmdInspect shows where one event is: its dedupe marks and each route's task.
+func cmdInspect(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	conn := addConnFlags(fs, getenv)
+	source := fs.String("source", "", "the event's source (default: every configured source, or a SCAN without config)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("inspect: want exactly one EVENT_ID (flags may follow it)")
+	}
+	c, closeFn, err := conn.open(getenv, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	w, err := c.Inspect(ctx, pos[0], *source)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := struct {
+			*ctl.Whereabouts
+			Verdict string `json:"verdict"`
+		}{w, w.Verdict()}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	now := time.Now()
+	fmt.Fprintf(stdout, "event %s\n", w.EventID)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	if len(w.Marks) == 0 {
+		fmt.Fprintln(tw, "  dedupe mark\tnone")
+	}
+	for _, m := range w.Marks {
+		ttl := "no expiry"
+		if m.TTL >= 0 {
+			ttl = "expires in " + m.TTL.Round(time.Second).String()
+		}
+		fmt.Fprintf(tw, "  dedupe mark\t%s\tpresent, %s\t%s\n", m.Source, ttl, m.Key)
+	}
+	for _, r := range w.Routes {
+		if r.Task == nil {
+			fmt.Fprintf(tw, "  route %s\t%s\tno task\tfinished (Asynq keeps no succeeded task), not routed, or deleted\n", r.Route, r.TaskID)
+			continue
+		}
+		t := r.Task
+		detail := fmt.Sprintf("retried %d/%d", t.Retried, t.MaxRetry)
+		if t.LastErr != "" {
+			detail += ", last error " + oneLine(t.LastErr, 60)
+		}
+		if !t.LastFailedAt.IsZero() {
+			detail += ", last failed " + fmtTimeAgo(t.LastFailedAt, now)
+		}
+		if !t.NextProcessAt.IsZero() {
+			detail += ", next process at " + fmtTime(t.NextProcessAt)
+		}
+		fmt.Fprintf(tw, "  route %s\t%s\t%s\t%s\n", r.Route, r.TaskID, t.State, detail)
+	}
+	tw.Flush()
+	if len(w.Routes) == 0 && len(w.Marks) > 0 {
+		fmt.Fprintln(stdout, "  (no routes known for its source: pass -config to list them)")
+	}
+	if w.Truncated {
+		fmt.Fprintln(stdout, "  (a key scan stopped at its limit: something may be missing; pass -config or -source)")
+	}
+	fmt.Fprintln(stdout, "verdict:", w.Verdict())
+	var dead []string
+	for _, r := range w.Routes {
+		if r.Task != nil && r.Task.State == "archived" {
+			dead = append(dead, r.TaskID)
+		}
+	}
+	if len(dead) > 0 {
+		fmt.Fprintf(stdout, "replay: hookqctl dlq replay %s\n", strings.Join(dead, " "))
+	}
+	return nil
+}

@@ -1,0 +1,178 @@
+package ctl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/hookq/hookq/internal/queue"
+	"github.com/hookq/hookq/internal/webhook"
+)
+
+// Mark is one source's dedupe mark for an event.
+type Mark struct {
+	Source string `json:"source"`
+	Key    string `json:"key"`
+	// TTL is the mark's remaining life; -1 means it never expires.
+	TTL time.Duration `json:"-"`
+}
+
+// MarshalJSON renders TTL readably ("71h59m30s", or "none" for no expiry).
+func (m Mark) MarshalJSON() ([]byte, error) {
+	ttl := "none"
+	if m.TTL >= 0 {
+		ttl = m.TTL.Round(time.Second).String()
+	}
+	type plain Mark
+	return json.Marshal(struct {
+		plain
+		TTL string `json:"ttl"`
+	}{plain(m), ttl})
+}
+
+// RouteTask is where one route's task of an event stands.
+type RouteTask struct {
+	Source string `json:"source"`
+	Route  string `json:"route"`
+	TaskID string `json:"task_id"`
+	Task   *Task  `json:"task,omitempty"` // nil: no such task (finished, never enqueued, or deleted)
+}
+
+// Whereabouts is everything Redis knows about one event id.
+type Whereabouts struct {
+	EventID string      `json:"event_id"`
+	Marks   []Mark      `json:"marks"`
+	Routes  []RouteTask `json:"routes"`
+	// Scanned reports that marks or tasks were looked for by SCAN (no
+	// config, or a source the config does not know); Truncated, that a scan
+	// stopped at ScanLimit keys, so something may have been missed.
+	Scanned   bool `json:"scanned,omitempty"`
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// Verdict says in one line where the event is.
+func (w *Whereabouts) Verdict() string {
+	var states []string
+	for _, r := range w.Routes {
+		if r.Task != nil {
+			states = append(states, r.Route+": "+r.Task.State)
+		}
+	}
+	switch {
+	case len(states) > 0 && len(states) < len(w.Routes):
+		return "tasks exist (" + strings.Join(states, ", ") + "); the other routes' tasks finished or were never enqueued"
+	case len(states) > 0:
+		return "tasks exist (" + strings.Join(states, ", ") + ")"
+	case len(w.Marks) > 0:
+		return "processed (or deduped) — task finished; Asynq keeps no succeeded task"
+	default:
+		return "not found: never received, ignored (no route matched), deleted, or its dedupe window has passed"
+	}
+}
+
+// Inspect finds an event's dedupe marks and its tasks on every route. With
+// source set only that source is looked at. Sources and routes come from the
+// topology; without one (or for a source it does not list) marks and tasks
+// are found by SCAN, bounded by ScanLimit.
+func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts, error) {
+	if eventID == "" {
+		return nil, errors.New("inspect: empty event id")
+	}
+	w := &Whereabouts{EventID: eventID}
+	sources := c.topo.Sources
+	if source != "" {
+		sources = []string{source}
+	}
+	if len(sources) == 0 {
+		w.Scanned = true
+		trunc, err := c.scan(ctx, escapeGlob(markPrefix)+"*:"+escapeGlob(eventID), func(key string) {
+			src, id, ok := strings.Cut(strings.TrimPrefix(key, markPrefix), ":")
+			if ok && id == eventID && !slices.Contains(sources, src) {
+				sources = append(sources, src)
+			}
+		})
+		w.Truncated = w.Truncated || trunc
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, src := range sources {
+		key := queue.MarkKey(src, eventID)
+		ttl, err := c.rdb.PTTL(ctx, key).Result()
+		if err != nil {
+			return nil, fmt.Errorf("mark %s: %w", key, err)
+		}
+		if ttl == -2 { // no such key (go-redis passes PTTL's -2 and -1 through unscaled)
+			continue
+		}
+		w.Marks = append(w.Marks, Mark{Source: src, Key: key, TTL: ttl})
+	}
+
+	// Task ids to look up: every configured route of every candidate
+	// source, plus whatever a scan finds for sources without known routes.
+	var refs []RouteTask
+	scanFor := map[string]bool{} // sources whose routes are unknown; "" = all
+	for _, src := range sources {
+		routes, ok := c.topo.Routes[src]
+		if !ok {
+			scanFor[src] = true
+		}
+		for _, r := range routes {
+			refs = append(refs, RouteTask{Source: src, Route: r, TaskID: webhook.TaskID(src, r, eventID)})
+		}
+	}
+	if len(sources) == 0 {
+		scanFor[""] = true
+	}
+	if len(scanFor) > 0 {
+		w.Scanned = true
+		prefix := "asynq:{" + queue.Queue + "}:t:"
+		known := len(refs)
+		trunc, err := c.scan(ctx, escapeGlob(prefix)+"*:*:"+escapeGlob(eventID), func(key string) {
+			parts := strings.SplitN(strings.TrimPrefix(key, prefix), ":", 3)
+			if len(parts) != 3 || parts[2] != eventID || !(scanFor[""] || scanFor[parts[0]]) {
+				return
+			}
+			ref := RouteTask{Source: parts[0], Route: parts[1], TaskID: strings.TrimPrefix(key, prefix)}
+			if !slices.Contains(refs, ref) {
+				refs = append(refs, ref)
+			}
+		})
+		w.Truncated = w.Truncated || trunc
+		if err != nil {
+			return nil, err
+		}
+		// SCAN order is arbitrary; sort what it found.
+		slices.SortFunc(refs[known:], func(a, b RouteTask) int { return strings.Compare(a.TaskID, b.TaskID) })
+	}
+	// Report a source's routes when it is the one asked for or holds a
+	// mark or a task of the event: an unrelated source's "no task" rows
+	// would only be noise.
+	relevant := map[string]bool{source: source != ""}
+	for _, m := range w.Marks {
+		relevant[m.Source] = true
+	}
+	for i := range refs {
+		info, err := c.insp.GetTaskInfo(queue.Queue, refs[i].TaskID)
+		switch {
+		case err == nil:
+			refs[i].Task = newTask(info)
+			relevant[refs[i].Source] = true
+		case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
+		default:
+			return nil, fmt.Errorf("task %s: %w", refs[i].TaskID, err)
+		}
+	}
+	for _, ref := range refs {
+		if relevant[ref.Source] {
+			w.Routes = append(w.Routes, ref)
+		}
+	}
+	return w, nil
+}

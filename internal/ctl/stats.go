@@ -1,0 +1,105 @@
+package ctl
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/hookq/hookq/internal/queue"
+)
+
+// Stats returns Asynq's current numbers for every queue in this Redis
+// (hookq uses one, queue.Queue; others belong to whatever else shares the
+// Redis), sorted by name.
+func (c *Ctl) Stats(ctx context.Context) ([]*asynq.QueueInfo, error) {
+	names, err := c.insp.Queues()
+	if err != nil {
+		return nil, fmt.Errorf("list queues: %w", err)
+	}
+	sort.Strings(names)
+	out := make([]*asynq.QueueInfo, 0, len(names))
+	for _, q := range names {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		info, err := c.insp.GetQueueInfo(q)
+		if err != nil {
+			return nil, fmt.Errorf("queue %s: %w", q, err)
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+// Marks counts dedupe marks per source.
+type Marks struct {
+	Total     int            `json:"total"`
+	BySource  map[string]int `json:"by_source"`
+	Truncated bool           `json:"truncated,omitempty"` // ScanLimit reached: the counts are lower bounds
+}
+
+// markPrefix starts every dedupe mark key; queue.MarkKey appends
+// "<source>:<event id>".
+var markPrefix = queue.MarkKey("", "")[:len(queue.MarkKey("", ""))-1]
+
+// CountMarks counts the dedupe marks with SCAN, walking at most ScanLimit keys.
+func (c *Ctl) CountMarks(ctx context.Context) (Marks, error) {
+	m := Marks{BySource: map[string]int{}}
+	trunc, err := c.scan(ctx, escapeGlob(markPrefix)+"*", func(key string) {
+		src, _, ok := strings.Cut(strings.TrimPrefix(key, markPrefix), ":")
+		if ok {
+			m.Total++
+			m.BySource[src]++
+		}
+	})
+	m.Truncated = trunc
+	return m, err
+}
+
+func (c *Ctl) scanLimit() int {
+	if c.ScanLimit > 0 {
+		return c.ScanLimit
+	}
+	return 1_000_000
+}
+
+// scan calls fn for every key matching pattern until the whole keyspace or
+// ScanLimit keys have been walked; truncated reports the latter.
+func (c *Ctl) scan(ctx context.Context, pattern string, fn func(key string)) (truncated bool, err error) {
+	const count = 1000
+	var cursor uint64
+	walked := 0
+	for {
+		keys, next, err := c.rdb.Scan(ctx, cursor, pattern, count).Result()
+		if err != nil {
+			return false, fmt.Errorf("scan %s: %w", pattern, err)
+		}
+		for _, k := range keys {
+			fn(k)
+		}
+		walked += count
+		cursor = next
+		if cursor == 0 {
+			return false, nil
+		}
+		if walked >= c.scanLimit() {
+			return true, nil
+		}
+	}
+}
+
+// escapeGlob quotes Redis glob metacharacters so s matches only itself.
+func escapeGlob(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '*', '?', '[', ']', '\\', '^', '-':
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

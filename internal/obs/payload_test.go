@@ -1,0 +1,28 @@
+package obs
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookq/hookq/internal/webhook"
+)
+
+func TestPayloadFormatterRedacts(t *testing.T) {
+	ev := &webhook.Event{Source: "stripe", ID: "evt_1", Type: "charge.succeeded", ReceivedAt: time.Unix(0, 0),
+		Body: []byte(`{"id":"evt_1","data":{"card":{"number":"4242424242424242","brand":"visa"}},"customers":[{"email":"a@b.c"},{"email":"d@e.f"}],"amount":12.50}`)}
+	got := PayloadFormatter([]string{"data.card.number", "customers.*.email"}).FormatPayload("hookq:app", webhook.Encode(ev))
+	for _, leak := range []string{"4242424242424242", "a@b.c", "d@e.f"} {
+		if strings.Contains(got, leak) {
+			t.Fatalf("%q not redacted:\n%s", leak, got)
+		}
+	}
+	for _, keep := range []string{`"brand": "visa"`, `"event_id": "evt_1"`, `"amount": 12.50`, Redacted} {
+		if !strings.Contains(got, keep) {
+			t.Fatalf("%q missing:\n%s", keep, got)
+		}
+	}
+	if got := PayloadFormatter(nil).FormatPayload("other", []byte("plain text")); got != "plain text" {
+		t.Fatalf("foreign payload: %q", got)
+	}
+}
