@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: all build run demo test unit fuzz fuzz-long bench load vet deploy-check clean
+.PHONY: all build run demo test fuzz fuzz-long bench load vet deploy-check clean
 
 all: build
 
@@ -57,6 +57,12 @@ bench:
 	@$(GO) test -run '^$$' -bench 'BenchmarkIngest' -benchtime 5s ./internal/ingest | tee $(BIN)/bench.txt
 	@awk '/Ingest\/bare/{b=$$3} /Ingest\/hookq/{h=$$3} END{ if (h) printf "\nhookq throughput = %.2f x bare Gin (goal >= 0.30)\n\n", b/h }' $(BIN)/bench.txt
 	$(GO) test -run '^$$' -bench 'BenchmarkVerify' -benchmem ./internal/verify
+
+## load: 10 s of signed events against a running `make run` (LOAD_ARGS to change rate, duration…).
+LOAD_ARGS ?= -duration 10s -concurrency 32
+load: build
+	@set -a; [ -f .data/env ] && . .data/env; set +a; \
+	  $(BIN)/hookqctl load -config deploy/hookq.example.yaml $(LOAD_ARGS)
 
 deploy-check:
 	bash deploy/check.sh

@@ -18,6 +18,7 @@ commands:
   send   send one correctly signed event for a configured source
   demo   send the seed's example events, a duplicate and a forged one
   sink   run an HTTP server that prints what it receives (a forward target)
+  load   send signed events at a rate for a bounded time; print throughput and latency
   ping   check that the Redis at -url (or REDIS_URL) answers
   dlq    dead-letter queue: list, show, replay, delete archived tasks
   stats  queue sizes by state, processed/failed today, latency, memory
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdSend(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], getenv, stdout, stderr)
+	case "load":
+		return cmdLoad(ctx, args[1:], getenv, stdout, stderr)
 	case "ping":
 		return cmdPing(ctx, args[1:], getenv, stdout, stderr)
 	case "sink":
