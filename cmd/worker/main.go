@@ -59,14 +59,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	var redisErr atomic.Pointer[error]
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency:       cfg.Worker.Concurrency,
-		Queues:            map[string]int{queue.Queue: 1},
-		RetryDelayFunc:    mux.RetryDelay,
-		ShutdownTimeout:   cfg.Worker.ShutdownTimeout,
-		TaskCheckInterval: 200 * time.Millisecond, // idle pickup latency
-		Logger:            obs.AsynqLogger{S: log.Sugar()},
-		LogLevel:          asynq.WarnLevel,
-		HealthCheckFunc:   func(err error) { redisErr.Store(&err) },
+		Concurrency:         cfg.Worker.Concurrency,
+		Queues:              map[string]int{queue.Queue: 1},
+		RetryDelayFunc:      mux.RetryDelay,
+		ShutdownTimeout:     cfg.Worker.ShutdownTimeout,
+		TaskCheckInterval:   200 * time.Millisecond, // idle pickup latency
+		Logger:              obs.AsynqLogger{S: log.Sugar()},
+		LogLevel:            asynq.WarnLevel,
+		HealthCheckFunc:     func(err error) { redisErr.Store(&err) },
+		HealthCheckInterval: 3 * time.Second, // /readyz recovers this soon after Redis does
 	})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("asynq server: %w", err)
