@@ -20,6 +20,9 @@ GITHUB_WEBHOOK_SECRET=github-demo-$(rand)
 HOOKQ_DASHBOARD_PASSWORD=$(rand)
 ENV
 fi
+# Added after the first release of this file: keep older .data/env files working.
+grep -q '^STANDARD_WEBHOOK_SECRET=' "$DATA/env" || \
+  echo "STANDARD_WEBHOOK_SECRET=whsec_$(head -c 24 /dev/urandom | base64)" >> "$DATA/env"
 set -a; . "$DATA/env"; set +a
 
 pids=()
@@ -57,7 +60,7 @@ for _ in $(seq 100); do curl -fsS http://127.0.0.1:9090/readyz >/dev/null 2>&1 &
 cat <<MSG
 
 hookq is up.
-  webhooks   POST http://127.0.0.1:8080/webhooks/{seed,stripe,github}
+  webhooks   POST http://127.0.0.1:8080/webhooks/{seed,stripe,github,standardwebhooks}
   dashboard  http://127.0.0.1:9090/monitoring/   user: ops   password: $HOOKQ_DASHBOARD_PASSWORD
   metrics    http://127.0.0.1:9090/metrics  http://127.0.0.1:9091/metrics
   try it     make demo   (in another terminal)
