@@ -64,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if !cfg.Dashboard.Disabled && (cfg.Dashboard.Password != "" || config.AdminIsLoopback(cfg.Ingest.AdminListen)) {
 		h, closeDash := obs.Dashboard(obs.DashboardOptions{Path: cfg.Dashboard.Path, Redis: connOpt,
 			Username: cfg.Dashboard.Username, Password: string(cfg.Dashboard.Password), ReadOnly: cfg.Dashboard.ReadOnly,
-			Formatter: obs.PayloadFormatter(cfg.Dashboard.Redact)})
+			Formatter: obs.PayloadFormatter(cfg.Dashboard.Redact), Prometheus: cfg.Dashboard.PrometheusURL})
 		defer closeDash()
 		dashboard = h
 		log.Info("dashboard", zap.String("url", "http://"+cfg.Ingest.AdminListen+cfg.Dashboard.Path), zap.Bool("auth", cfg.Dashboard.Password != ""))

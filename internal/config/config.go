@@ -60,6 +60,9 @@ type Dashboard struct {
 	// Redact lists body paths shown as REDACTED in task payloads
 	// (dot-separated; numeric segments index arrays; * matches any key).
 	Redact []string `yaml:"redact"`
+	// PrometheusURL, when set, lets the dashboard draw its queue charts
+	// from that Prometheus (which scrapes ingest's /metrics).
+	PrometheusURL string `yaml:"prometheus_url"`
 }
 
 type Dedupe struct {

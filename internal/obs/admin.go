@@ -62,12 +62,16 @@ type DashboardOptions struct {
 	Password  string // empty: no authentication (allowed only on loopback; the caller decides)
 	ReadOnly  bool
 	Formatter asynqmon.PayloadFormatter
+	// Prometheus is the address of a Prometheus scraping the queue series,
+	// for Asynqmon's charts; empty = no charts.
+	Prometheus string
 }
 
 // Dashboard returns Asynqmon behind HTTP Basic auth (when a password is
 // set) and a function closing its Redis pools.
 func Dashboard(o DashboardOptions) (http.Handler, func() error) {
-	h := asynqmon.New(asynqmon.Options{RootPath: o.Path, RedisConnOpt: o.Redis, ReadOnly: o.ReadOnly, PayloadFormatter: o.Formatter})
+	h := asynqmon.New(asynqmon.Options{RootPath: o.Path, RedisConnOpt: o.Redis, ReadOnly: o.ReadOnly,
+		PayloadFormatter: o.Formatter, PrometheusAddress: o.Prometheus})
 	if o.Password == "" {
 		return h, h.Close
 	}

@@ -183,3 +183,31 @@ func TestUnavailable(t *testing.T) {
 		t.Fatalf("after restart = %v, %v (a failed attempt must not leave a mark)", out, err)
 	}
 }
+
+// The dedupe lifecycle around the dead-letter queue: while a task for the
+// event exists in any state a redelivery is a duplicate; once an operator
+// deleted it and the window has passed, the provider's redelivery is new.
+func TestDedupeLifecycleAfterDelete(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	ctx := context.Background()
+	q := queue.NewEnqueuer(rdb)
+	one := []webhook.Task{{Route: "app", Timeout: 5 * time.Second}}
+	if dup, err := q.Enqueue(ctx, event("evt_life"), time.Hour, one, nil); err != nil || dup {
+		t.Fatalf("first: %v %v", dup, err)
+	}
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	id := webhook.TaskID("stripe", "app", "evt_life")
+	if err := insp.ArchiveTask(queue.Queue, id); err != nil {
+		t.Fatal(err)
+	}
+	rdb.Del(ctx, queue.MarkKey("stripe", "evt_life")) // the window passes
+	if dup, _ := q.Enqueue(ctx, event("evt_life"), time.Hour, one, nil); !dup {
+		t.Fatal("redelivery while dead-lettered created a second task")
+	}
+	if err := insp.DeleteTask(queue.Queue, id); err != nil {
+		t.Fatal(err)
+	}
+	if dup, err := q.Enqueue(ctx, event("evt_life"), time.Hour, one, nil); err != nil || dup {
+		t.Fatalf("after delete and window: dup=%v err=%v, want accepted", dup, err)
+	}
+}
