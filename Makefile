@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: all build run demo test fuzz fuzz-long bench load chaos vet deploy-check clean
+.PHONY: all build run demo test browser fuzz fuzz-long bench load chaos vet deploy-check clean
 
 all: build
 
@@ -31,6 +31,18 @@ test: vet
 	  [ $$status -eq 0 ] || { grep -B2 -A40 -- '--- FAIL' $(BIN)/test.log | head -200; exit 1; }
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 	bash deploy/check.sh
+	@$(MAKE) --no-print-directory browser
+
+## browser: the Asynqmon dashboard in headless Chromium (installs Debian's chromium when missing);
+## screenshots in bin/artifacts.
+browser:
+	@mkdir -p $(BIN)/artifacts
+	@command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || { \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@bash deploy/dev/ensure-redis.sh
+	@set -o pipefail; HOOKQ_BROWSER=1 HOOKQ_ARTIFACTS=$(BIN)/artifacts \
+	  $(GO) test -count=1 -timeout 3m -run '^TestDashboardBrowser$$' -v ./internal/e2e 2>&1 | tee $(BIN)/browser.log | grep -E '^(---|ok|FAIL|\s+browser_test.go:.*saved)'
 
 vet:
 	@test -z "$$(gofmt -l cmd internal deploy)" || { echo "gofmt needed:"; gofmt -l cmd internal deploy; exit 1; }

@@ -72,9 +72,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		log.Warn("dashboard not served: set dashboard.password, or bind ingest.admin_listen to loopback")
 	}
 
+	tracer, flush, err := app.Tracing(ctx, cfg, "hookq-ingest", log)
+	if err != nil {
+		return err
+	}
+	defer flush()
 	public := &http.Server{
 		Handler: ingest.NewServer(log, sources, queue.NewEnqueuer(rdb), m, ingest.Options{
-			MaxBodyBytes: cfg.Ingest.MaxBodyBytes, RedisTimeout: cfg.Ingest.RedisTimeout}),
+			MaxBodyBytes: cfg.Ingest.MaxBodyBytes, RedisTimeout: cfg.Ingest.RedisTimeout, Tracer: tracer}),
 		ReadHeaderTimeout: 5 * time.Second,  // slow-header clients are cut off
 		ReadTimeout:       10 * time.Second, // slow-body clients too
 		WriteTimeout:      15 * time.Second,

@@ -55,7 +55,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	mux := worker.NewMux(log, routes, obs.NewWorkerMetrics(reg), queue.NewDeadLetters(rdb))
+	tracer, flush, err := app.Tracing(ctx, cfg, "hookq-worker", log)
+	if err != nil {
+		return err
+	}
+	defer flush()
+	mux := worker.NewMux(log, routes, worker.MuxOptions{Metrics: obs.NewWorkerMetrics(reg), DeadLetters: queue.NewDeadLetters(rdb), Tracer: tracer})
 
 	var redisErr atomic.Pointer[error]
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{

@@ -19,6 +19,7 @@ import (
 
 	"github.com/hookq/hookq/internal/config"
 	"github.com/hookq/hookq/internal/obs"
+	"github.com/hookq/hookq/internal/trace"
 )
 
 // Boot parses -config (or HOOKQ_CONFIG), loads the file and builds the logger.
@@ -107,4 +108,22 @@ func Serve(ctx context.Context, log *zap.Logger, grace time.Duration, ls ...List
 func AdminServer(h http.Handler) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second}
+}
+
+// Tracing returns the configured tracer (nil when tracing is off) and a
+// function flushing it.
+func Tracing(ctx context.Context, cfg *config.Config, service string, log *zap.Logger) (*trace.Tracer, func(), error) {
+	if cfg.Tracing.Endpoint == "" {
+		return nil, func() {}, nil
+	}
+	t, shutdown, err := trace.Setup(ctx, cfg.Tracing.Endpoint, service, cfg.Tracing.SampleRatio)
+	if err != nil {
+		return nil, nil, err
+	}
+	log.Info("tracing", zap.String("otlp_endpoint", cfg.Tracing.Endpoint), zap.Float64("sample_ratio", cfg.Tracing.SampleRatio))
+	return t, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shutdown(ctx)
+	}, nil
 }

@@ -31,6 +31,13 @@ type Config struct {
 	Sources   []Source  `yaml:"sources"`
 	Routes    []Route   `yaml:"routes"`
 	Log       Log       `yaml:"log"`
+	Tracing   Tracing   `yaml:"tracing"`
+}
+
+// Tracing exports OpenTelemetry spans over OTLP/HTTP; off when Endpoint is empty.
+type Tracing struct {
+	Endpoint    string  `yaml:"otlp_endpoint"` // e.g. http://127.0.0.1:4318
+	SampleRatio float64 `yaml:"sample_ratio"`  // new traces sampled; default 1
 }
 
 type Redis struct {
@@ -217,6 +224,9 @@ func (c *Config) defaults() {
 	def(&c.Dashboard.Username, "ops")
 	defD(&c.Dedupe.TTL, 72*time.Hour)
 	def(&c.Log.Level, "info")
+	if c.Tracing.SampleRatio == 0 {
+		c.Tracing.SampleRatio = 1
+	}
 	for i := range c.Sources {
 		defD(&c.Sources[i].DedupeTTL, c.Dedupe.TTL)
 	}
@@ -266,6 +276,12 @@ func (c *Config) validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("log.level", "want debug, info, warn or error")
+	}
+	if c.Tracing.Endpoint != "" && !strings.HasPrefix(c.Tracing.Endpoint, "http://") && !strings.HasPrefix(c.Tracing.Endpoint, "https://") {
+		bad("tracing.otlp_endpoint", "must be an http:// or https:// URL")
+	}
+	if c.Tracing.SampleRatio < 0 || c.Tracing.SampleRatio > 1 {
+		bad("tracing.sample_ratio", "must be between 0 and 1")
 	}
 	if len(c.Sources) == 0 {
 		bad("sources", "at least one source is required")

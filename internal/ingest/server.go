@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
+	"github.com/hookq/hookq/internal/trace"
 	"github.com/hookq/hookq/internal/webhook"
 )
 
@@ -33,6 +34,7 @@ type Options struct {
 	MaxBodyBytes int64         // default 1 MiB
 	RedisTimeout time.Duration // default 2s; past it the request gets 503
 	RetryAfter   time.Duration // Retry-After on 503; default 5s
+	Tracer       *trace.Tracer // exports a span per request when set
 }
 
 // NewServer returns the public handler. sources are keyed by name.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/attribute"
 	"go.uber.org/zap"
 
 	"github.com/hookq/hookq/internal/trace"
@@ -35,7 +36,8 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m 
 	return func(c *gin.Context) {
 		start := time.Now()
 		name := c.Param("source")
-		tp := trace.FromRequest(c.GetHeader(trace.Header))
+		reqCtx, tp, endSpan := opt.Tracer.Start(c.Request.Context(), "webhook "+name, trace.FromRequest(c.GetHeader(trace.Header)),
+			attribute.String("hookq.source", name))
 		var body []byte
 		ev := &webhook.Event{Source: name}
 		status, reason, raw, err := func() (int, string, []byte, error) {
@@ -70,7 +72,7 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m 
 			}
 			ev.Body, ev.ContentType, ev.ReceivedAt, ev.VerifiedBy = body, c.ContentType(), start.UTC(), src.Type
 			ev.Headers = keepHeaders(c.Request.Header, src.KeepHeaders)
-			ctx, cancel := context.WithTimeout(c.Request.Context(), opt.RedisTimeout)
+			ctx, cancel := context.WithTimeout(reqCtx, opt.RedisTimeout)
 			defer cancel()
 			t0 := time.Now()
 			dup, err := enq.Enqueue(ctx, ev, src.DedupeTTL, tasks, map[string]string{trace.Header: tp})
@@ -100,6 +102,7 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m 
 		default:
 			c.JSON(status, response{Status: reason, Source: ev.Source, EventID: ev.ID, EventType: ev.Type})
 		}
+		endSpan(err)
 		elapsed := time.Since(start)
 		m.Request(ev.Source, status, reason, elapsed, len(body))
 		fields := []zap.Field{zap.String("source", name), zap.String("event_id", ev.ID), zap.String("event_type", ev.Type),

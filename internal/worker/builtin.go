@@ -41,7 +41,9 @@ func Forward(client *http.Client, url string, timeout time.Duration) Handler {
 		req.Header.Set("X-Hookq-Event-Id", ev.ID)
 		req.Header.Set("X-Hookq-Event-Type", ev.Type)
 		req.Header.Set("X-Hookq-Attempt", strconv.Itoa(retried+1))
-		req.Header.Set(trace.Header, trace.Child(trace.FromContext(ctx))) // same trace, this hop as parent
+		if tp := trace.FromContext(ctx); tp != "" {
+			req.Header.Set(trace.Header, tp) // same trace, this attempt as parent
+		}
 		resp, err := client.Do(req)
 		if err != nil {
 			return fmt.Errorf("forward: %w", err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"go.opentelemetry.io/otel/attribute"
 	"go.uber.org/zap"
 
 	"github.com/hookq/hookq/internal/trace"
@@ -92,11 +93,19 @@ type Mux struct {
 	routes map[string]Route // by task type
 	m      Metrics
 	dl     DeadLetters
+	tracer *trace.Tracer
 }
 
-// NewMux returns the Asynq handler for routes. m and dl may be nil.
-func NewMux(log *zap.Logger, routes []Route, m Metrics, dl DeadLetters) *Mux {
-	mux := &Mux{log: log, routes: make(map[string]Route, len(routes)), m: m, dl: dl}
+// MuxOptions are the Mux's optional collaborators; nil means none.
+type MuxOptions struct {
+	Metrics     Metrics
+	DeadLetters DeadLetters
+	Tracer      *trace.Tracer // exports a span per attempt when set
+}
+
+// NewMux returns the Asynq handler for routes.
+func NewMux(log *zap.Logger, routes []Route, opt MuxOptions) *Mux {
+	mux := &Mux{log: log, routes: make(map[string]Route, len(routes)), m: opt.Metrics, dl: opt.DeadLetters, tracer: opt.Tracer}
 	for _, r := range routes {
 		mux.routes[webhook.TaskType(r.Name)] = r
 	}
@@ -123,12 +132,18 @@ func (mux *Mux) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	tp := t.Headers()[trace.Header]
 	traceID, _ := trace.Parse(tp)
-	ctx = trace.NewContext(ctx, tp)
+	ctx, down, endSpan := mux.tracer.Start(ctx, "task "+route.Name, tp, attribute.String("hookq.route", route.Name),
+		attribute.String("hookq.event_id", ev.ID), attribute.Int("hookq.attempt", retried+1))
+	if down == tp {
+		down = trace.Child(tp) // no span of ours: give the next hop a parent id of its own
+	}
+	ctx = trace.NewContext(ctx, down)
 	log := mux.log.With(zap.String("route", route.Name), zap.String("source", ev.Source),
 		zap.String("event_id", ev.ID), zap.String("event_type", ev.Type), zap.Int("attempt", retried+1),
 		zap.String("trace_id", traceID))
 
 	err = safeHandle(ctx, route.Handler, ev)
+	endSpan(err)
 	elapsed := time.Since(start)
 	if errors.Is(err, webhook.ErrMalformedPayload) && !errors.Is(err, asynq.SkipRetry) {
 		err = fmt.Errorf("%w: %w", err, asynq.SkipRetry) // a payload the handler cannot use never improves

@@ -114,7 +114,7 @@ func TestMuxOutcomes(t *testing.T) {
 		{Name: "flaky", Handler: HandlerFunc(func(context.Context, *webhook.Event) error { return fail })},
 		{Name: "bad", Handler: HandlerFunc(func(context.Context, *webhook.Event) error { return webhook.ErrMalformedPayload })},
 		{Name: "panics", Handler: HandlerFunc(func(context.Context, *webhook.Event) error { panic("boom") })},
-	}, m, nil)
+	}, MuxOptions{Metrics: m})
 	ctx := context.Background() // no asynq metadata: retried 0, max 0
 	if err := mux.ProcessTask(ctx, asynq.NewTask("hookq:ok", payload)); err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func TestMuxOutcomes(t *testing.T) {
 }
 
 func TestRetryDelayHonoursRetryAfter(t *testing.T) {
-	mux := NewMux(zap.NewNop(), []Route{{Name: "r", Backoff: Backoff{Base: time.Second, Max: time.Minute}}}, nil, nil)
+	mux := NewMux(zap.NewNop(), []Route{{Name: "r", Backoff: Backoff{Base: time.Second, Max: time.Minute}}}, MuxOptions{})
 	task := asynq.NewTask("hookq:r", nil)
 	if d := mux.RetryDelay(0, &RetryAfterError{After: 30 * time.Second, Err: errors.New("429")}, task); d != 30*time.Second {
 		t.Fatalf("delay = %v, want 30s", d)

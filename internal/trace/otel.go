@@ -1,0 +1,61 @@
+package trace
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	oteltrace "go.opentelemetry.io/otel/trace"
+)
+
+// Tracer exports spans over OTLP/HTTP when tracing is configured. A nil
+// *Tracer is valid and does nothing, which is the default: the hot path then
+// pays only for carrying the traceparent string.
+type Tracer struct {
+	t oteltrace.Tracer
+}
+
+// Setup builds a Tracer exporting to an OTLP/HTTP endpoint such as
+// http://collector:4318, sampling ratio of new traces (a provider's sampled
+// flag is honoured). shutdown flushes what is buffered.
+func Setup(ctx context.Context, endpoint, service string, ratio float64) (*Tracer, func(context.Context) error, error) {
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
+	if err != nil {
+		return nil, nil, fmt.Errorf("tracing: %w", err)
+	}
+	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(2*time.Second)),
+		sdktrace.WithResource(resource.NewSchemaless(attribute.String("service.name", service))),
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))),
+	)
+	return &Tracer{t: tp.Tracer("github.com/hookq/hookq")}, tp.Shutdown, nil
+}
+
+var propagator = propagation.TraceContext{}
+
+// Start starts a span named name whose parent is the traceparent tp (a new
+// trace when tp is invalid). It returns the span's context, the traceparent
+// naming the new span (what to pass downstream), and a function ending the
+// span with err as its status. On a nil Tracer it returns tp unchanged.
+func (t *Tracer) Start(ctx context.Context, name, tp string, attrs ...attribute.KeyValue) (context.Context, string, func(error)) {
+	if t == nil {
+		return ctx, tp, func(error) {}
+	}
+	ctx = propagator.Extract(ctx, propagation.MapCarrier{Header: tp})
+	ctx, span := t.t.Start(ctx, name, oteltrace.WithAttributes(attrs...))
+	out := propagation.MapCarrier{}
+	propagator.Inject(ctx, out)
+	return ctx, out[Header], func(err error) {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}
+}
