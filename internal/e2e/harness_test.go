@@ -147,6 +147,7 @@ type stackOpts struct {
 	backoff    string // route backoff base
 	maxRetries int
 	shutdown   string // worker shutdown_timeout
+	otlp       string // tracing.otlp_endpoint; empty = tracing off
 }
 
 func startStack(t *testing.T, o stackOpts) *stack {
@@ -206,6 +207,9 @@ routes:
     max_retries: %d
     backoff: { base: %s, max: 2s }
 `, pub, adm, o.maxBody, wadm, o.shutdown, s.sink.URL, o.maxRetries, o.backoff)
+	if o.otlp != "" {
+		cfg += "tracing: { otlp_endpoint: \"" + o.otlp + "\" }\n"
+	}
 	s.config = filepath.Join(t.TempDir(), "hookq.yaml")
 	if err := os.WriteFile(s.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,8 @@ package trace
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -25,6 +27,10 @@ type Tracer struct {
 // http://collector:4318, sampling ratio of new traces (a provider's sampled
 // flag is honoured). shutdown flushes what is buffered.
 func Setup(ctx context.Context, endpoint, service string, ratio float64) (*Tracer, func(context.Context) error, error) {
+	// Like OTEL_EXPORTER_OTLP_ENDPOINT: a base URL gets the signal's path.
+	if u, err := url.Parse(endpoint); err == nil && (u.Path == "" || u.Path == "/") {
+		endpoint = strings.TrimSuffix(endpoint, "/") + "/v1/traces"
+	}
 	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
 	if err != nil {
 		return nil, nil, fmt.Errorf("tracing: %w", err)
