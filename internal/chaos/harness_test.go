@@ -21,29 +21,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookq/hookq/internal/proctest"
 	"github.com/hookq/hookq/internal/redistest"
 	"github.com/hookq/hookq/internal/sign"
 )
 
 var binDir string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "hookq-chaos-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	out, err := exec.Command("go", "build", "-o", dir+"/", "github.com/hookq/hookq/cmd/ingest", "github.com/hookq/hookq/cmd/worker").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { proctest.Main(m, &binDir) }
 
 const (
 	chaosSecret = "chaos-secret"
