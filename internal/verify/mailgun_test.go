@@ -90,3 +90,32 @@ func TestMailgunBodies(t *testing.T) {
 		})
 	}
 }
+
+// A token accepted once may come back with the same event (a retry after we
+// answered 503: it must pass, dedupe handles it) but not with other event
+// data (a replayed signature object: refused).
+func TestMailgunTokenReplay(t *testing.T) {
+	v, err := verify.New(verify.Spec{Type: "mailgun", Secrets: []verify.Secret{"key-signing-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	ts := unixStr(now)
+	body := func(id, token string) []byte {
+		return []byte(`{"signature":{"timestamp":"` + ts + `","token":"` + token + `","signature":"` + hmacHex("key-signing-1", ts, token) +
+			`"},"event-data":{"id":"` + id + `","event":"delivered"}}`)
+	}
+	verifyBody := func(b []byte) error { return v.Verify(&verify.Request{Header: http.Header{}, Body: b, Now: now}) }
+	if err := verifyBody(body("ev1", "tok-a")); err != nil {
+		t.Fatal(err)
+	}
+	if err := verifyBody(body("ev1", "tok-a")); err != nil {
+		t.Fatalf("retry of the same delivery refused: %v", err)
+	}
+	if err := verifyBody(body("ev-forged", "tok-a")); err == nil {
+		t.Fatal("token replayed with other event data was accepted")
+	}
+	if err := verifyBody(body("ev2", "tok-b")); err != nil {
+		t.Fatalf("fresh token: %v", err)
+	}
+}
