@@ -52,17 +52,6 @@ if ! go run ./deploy/checkyaml \
 	FAILED=$((FAILED + 1))
 fi
 
-echo "== hookq config through the real loader (internal/config)"
-if go build -o /dev/null ./internal/config 2>"$TMP/build"; then
-	if go build -tags hookqconfig -o "$TMP/checkyaml" ./deploy/checkyaml 2>"$TMP/out"; then
-		run "internal/config loads deploy/hookq.compose.yaml" "$TMP/checkyaml" -hookq deploy/hookq.compose.yaml
-	else
-		fail "build deploy/checkyaml with -tags hookqconfig"; sed 's/^/       /' "$TMP/out"
-	fi
-else
-	skip "internal/config does not build yet: $(head -c 200 "$TMP/build" | tr '\n' ' ')"
-fi
-
 echo "== Grafana dashboard"
 if command -v python3 >/dev/null; then
 	run "python3 -m json.tool deploy/grafana/hookq-dashboard.json" python3 -m json.tool deploy/grafana/hookq-dashboard.json

@@ -6,10 +6,8 @@
 //	    -promql deploy/prometheus/alerts.yml,deploy/grafana/hookq-dashboard.json
 //
 // -yaml, -json: every file parses (YAML: no duplicate keys either).
-// -hookq: the config has only the keys of INTERFACE.md's format, its routes
-// name configured sources, and so on (the same rules as internal/config, kept
-// loose where the format leaves room). With -tags hookqconfig the file is also
-// loaded by internal/config itself.
+// -hookq: the config loads with hookq's own loader (internal/config), every
+// referenced variable set to a placeholder.
 // -compose: the compose file fits hookq (scalable worker, admin port on the
 // host's loopback only, every ${VAR} of the hookq config passed to both
 // programs, mounted files present).
@@ -24,16 +22,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/hookq/hookq/internal/config"
 )
 
 func main() {
@@ -72,10 +70,7 @@ func run(args []string) error {
 	if *hookq != "" {
 		var err error
 		vars, err = checkHookq(*hookq)
-		check("hookq config matches the config format: "+*hookq, err)
-		if validateWithConfigPackage != nil {
-			check("hookq config loads with internal/config: "+*hookq, validateWithConfigPackage(*hookq, vars))
-		}
+		check("hookq config loads with internal/config: "+*hookq, err)
 	}
 	if *compose != "" {
 		check("compose file fits hookq: "+*compose, checkCompose(*compose, vars))
@@ -124,228 +119,32 @@ func parseJSON(file string) error {
 	return json.Unmarshal(raw, &v)
 }
 
-// The config format of INTERFACE.md, decoded with unknown keys refused.
-type hookqConfig struct {
-	Redis struct {
-		URL string `yaml:"url"`
-	} `yaml:"redis"`
-	Ingest struct {
-		Listen       string `yaml:"listen"`
-		AdminListen  string `yaml:"admin_listen"`
-		MaxBodyBytes int64  `yaml:"max_body_bytes"`
-		RedisTimeout string `yaml:"redis_timeout"`
-	} `yaml:"ingest"`
-	Worker struct {
-		AdminListen     string `yaml:"admin_listen"`
-		Concurrency     int    `yaml:"concurrency"`
-		ShutdownTimeout string `yaml:"shutdown_timeout"`
-	} `yaml:"worker"`
-	Dashboard struct {
-		Path     string `yaml:"path"`
-		Username string `yaml:"username"`
-		Password string `yaml:"password"`
-		ReadOnly bool   `yaml:"read_only"`
-		Disabled bool   `yaml:"disabled"`
-	} `yaml:"dashboard"`
-	Dedupe struct {
-		TTL string `yaml:"ttl"`
-	} `yaml:"dedupe"`
-	Log struct {
-		Level string `yaml:"level"`
-	} `yaml:"log"`
-	Sources []struct {
-		Name     string `yaml:"name"`
-		Verifier struct {
-			Type            string   `yaml:"type"`
-			Secrets         []string `yaml:"secrets"`
-			Tolerance       string   `yaml:"tolerance"`
-			URL             string   `yaml:"url"`
-			Header          string   `yaml:"header"`
-			Prefix          string   `yaml:"prefix"`
-			Algorithm       string   `yaml:"algorithm"`
-			Encoding        string   `yaml:"encoding"`
-			TimestampHeader string   `yaml:"timestamp_header"`
-			SignedPayload   string   `yaml:"signed_payload"`
-			IDHeader        string   `yaml:"id_header"`
-		} `yaml:"verifier"`
-		EventID   field  `yaml:"event_id"`
-		EventType field  `yaml:"event_type"`
-		DedupeTTL string `yaml:"dedupe_ttl"`
-	} `yaml:"sources"`
-	Routes []struct {
-		Name       string   `yaml:"name"`
-		Source     string   `yaml:"source"`
-		Events     []string `yaml:"events"`
-		Handler    string   `yaml:"handler"`
-		URL        string   `yaml:"url"`
-		Timeout    string   `yaml:"timeout"`
-		MaxRetries *int     `yaml:"max_retries"`
-		Backoff    struct {
-			Base string `yaml:"base"`
-			Max  string `yaml:"max"`
-		} `yaml:"backoff"`
-		PassHeaders []string `yaml:"pass_headers"`
-	} `yaml:"routes"`
-}
-
-type field struct {
-	Header string `yaml:"header"`
-	JSON   string `yaml:"json"`
-}
-
-var (
-	varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-	nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-)
-
-// checkHookq returns the environment variables the config references.
+// checkHookq loads the config with hookq's own loader (every referenced
+// variable set to a placeholder) and returns the variables it references.
+// A dashboard on a non-loopback admin listener must have a password, or it
+// would silently not be served.
 func checkHookq(file string) ([]string, error) {
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
-	}
-	var c hookqConfig
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return nil, err
-	}
-	// Variables referenced in values (not in comments), as hookq expands them.
-	var doc yaml.Node
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return nil, err
-	}
+	seen := map[string]bool{}
 	var vars []string
-	var walk func(n *yaml.Node)
-	walk = func(n *yaml.Node) {
-		if n.Kind == yaml.ScalarNode {
-			for _, m := range varRef.FindAllStringSubmatch(n.Value, -1) {
-				if !slices.Contains(vars, m[1]) {
-					vars = append(vars, m[1])
-				}
-			}
+	cfg, err := config.Load(file, func(k string) string {
+		if k == "REDIS_URL" {
+			return ""
 		}
-		for _, c := range n.Content {
-			walk(c)
+		if !seen[k] {
+			seen[k] = true
+			vars = append(vars, k)
 		}
-	}
-	walk(&doc)
+		// Valid as an HMAC secret and as a Standard Webhooks whsec_ key.
+		return "whsec_cGxhY2Vob2xkZXItc2VjcmV0LXBsYWNlaG9sZGVy"
+	})
 	sort.Strings(vars)
-
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	dur := func(key, v string) {
-		if v == "" {
-			return
-		}
-		if _, err := time.ParseDuration(v); err != nil {
-			bad("%s: %q is not a duration", key, v)
-		}
+	if err != nil {
+		return vars, err
 	}
-	if u := c.Redis.URL; u != "" && !strings.HasPrefix(u, "redis://") && !strings.HasPrefix(u, "rediss://") {
-		bad("redis.url: must start with redis:// or rediss://")
+	if !config.AdminIsLoopback(cfg.Ingest.AdminListen) && cfg.Dashboard.Password == "" && !cfg.Dashboard.Disabled {
+		return vars, fmt.Errorf("dashboard.password: needed, ingest.admin_listen %q is not loopback-only (the dashboard would not be served)", cfg.Ingest.AdminListen)
 	}
-	for key, addr := range map[string]string{"ingest.listen": c.Ingest.Listen, "ingest.admin_listen": c.Ingest.AdminListen, "worker.admin_listen": c.Worker.AdminListen} {
-		if addr == "" {
-			continue
-		}
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			bad("%s: %q is not host:port", key, addr)
-		}
-	}
-	if c.Ingest.AdminListen != "" && !isLoopback(c.Ingest.AdminListen) && c.Dashboard.Password == "" && !c.Dashboard.Disabled {
-		bad("dashboard.password: needed, ingest.admin_listen %q is not loopback-only (the dashboard would not be served)", c.Ingest.AdminListen)
-	}
-	dur("ingest.redis_timeout", c.Ingest.RedisTimeout)
-	dur("worker.shutdown_timeout", c.Worker.ShutdownTimeout)
-	dur("dedupe.ttl", c.Dedupe.TTL)
-	if p := c.Dashboard.Path; p != "" && (!strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || p == "/") {
-		bad("dashboard.path: must start and end with / and not be / itself")
-	}
-	if len(c.Sources) == 0 {
-		bad("sources: at least one source is required")
-	}
-	sources := map[string]bool{}
-	for i, s := range c.Sources {
-		key := fmt.Sprintf("sources[%d]", i)
-		if !nameRE.MatchString(s.Name) {
-			bad("%s.name: %q: want lowercase letters, digits, - and _", key, s.Name)
-		}
-		if sources[s.Name] {
-			bad("%s.name: %q is defined twice", key, s.Name)
-		}
-		sources[s.Name] = true
-		if s.Verifier.Type == "" {
-			bad("%s.verifier.type: is required", key)
-		}
-		if len(s.Verifier.Secrets) == 0 {
-			bad("%s.verifier.secrets: at least one is required", key)
-		}
-		for _, sec := range s.Verifier.Secrets {
-			if !varRef.MatchString(sec) {
-				bad("%s.verifier.secrets: write secrets as ${VAR}, not in the file", key)
-			}
-		}
-		if s.Verifier.Type == "hmac" && s.Verifier.Header == "" {
-			bad("%s.verifier.header: hmac needs the signature header", key)
-		}
-		for k, f := range map[string]field{"event_id": s.EventID, "event_type": s.EventType} {
-			if f.Header != "" && f.JSON != "" {
-				bad("%s.%s: set header or json, not both", key, k)
-			}
-		}
-		dur(key+".verifier.tolerance", s.Verifier.Tolerance)
-		dur(key+".dedupe_ttl", s.DedupeTTL)
-	}
-	if p := c.Dashboard.Password; p != "" && !varRef.MatchString(p) {
-		bad("dashboard.password: write it as ${VAR}, not in the file")
-	}
-	routes := map[string]bool{}
-	for i, r := range c.Routes {
-		key := fmt.Sprintf("routes[%d]", i)
-		if !nameRE.MatchString(r.Name) {
-			bad("%s.name: %q: want lowercase letters, digits, - and _", key, r.Name)
-		}
-		if routes[r.Name] {
-			bad("%s.name: %q is defined twice", key, r.Name)
-		}
-		routes[r.Name] = true
-		if !sources[r.Source] {
-			bad("%s.source: %q is not a configured source", key, r.Source)
-		}
-		for _, g := range r.Events {
-			if _, err := filepath.Match(g, ""); err != nil {
-				bad("%s.events: %q is not a valid glob", key, g)
-			}
-		}
-		switch {
-		case r.Handler == "":
-			bad("%s.handler: is required", key)
-		case r.Handler == "forward" && !strings.HasPrefix(r.URL, "http://") && !strings.HasPrefix(r.URL, "https://"):
-			bad("%s.url: forward needs an http:// or https:// url", key)
-		case r.Handler != "forward" && r.URL != "":
-			bad("%s.url: only forward uses url", key)
-		}
-		dur(key+".timeout", r.Timeout)
-		dur(key+".backoff.base", r.Backoff.Base)
-		dur(key+".backoff.max", r.Backoff.Max)
-		if r.MaxRetries != nil && (*r.MaxRetries < 0 || *r.MaxRetries > 100) {
-			bad("%s.max_retries: must be between 0 and 100", key)
-		}
-	}
-	return vars, errors.Join(errs...)
-}
-
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil || host == "" {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return vars, nil
 }
 
 // checkCompose checks what `docker compose up --scale worker=N` and the
