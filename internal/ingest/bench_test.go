@@ -2,7 +2,6 @@ package ingest_test
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,10 +11,11 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
-	"go.uber.org/zap"
 
 	"github.com/hookq/hookq/internal/ingest"
+	"github.com/hookq/hookq/internal/obs"
 	"github.com/hookq/hookq/internal/queue"
 	"github.com/hookq/hookq/internal/redistest"
 	"github.com/hookq/hookq/internal/sign"
@@ -49,7 +49,10 @@ func BenchmarkIngest(b *testing.B) {
 		sources := map[string]*ingest.Source{"seed": {Name: "seed", Type: "hmac", Verifier: v, DedupeTTL: time.Hour,
 			EventID: verify.Field{JSON: "id"}, EventType: verify.Field{JSON: "type"},
 			Routes: []ingest.Route{{Task: webhook.Task{Route: "app", MaxRetry: 8, Timeout: 15 * time.Second}}}}}
-		h := ingest.NewServer(zap.NewNop(), sources, queue.NewEnqueuer(rdb), nil, ingest.Options{})
+		// As in production: a JSON info log line and the metrics per request.
+		log, _ := obs.NewLogger(io.Discard, "info")
+		m := obs.NewIngestMetrics(prometheus.NewRegistry())
+		h := ingest.NewServer(log, sources, queue.NewEnqueuer(rdb), m, ingest.Options{})
 		runLoad(b, h, body)
 	})
 }
@@ -90,5 +93,4 @@ func runLoad(b *testing.B, h http.Handler, body func(int64) []byte) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
-	_ = fmt.Sprint
 }
