@@ -56,7 +56,8 @@ fi
 "$BIN/ingest" -config "$CONFIG" & pids+=($!)
 "$BIN/worker" -config "$CONFIG" & pids+=($!)
 
-for _ in $(seq 100); do curl -fsS http://127.0.0.1:9090/readyz >/dev/null 2>&1 && break; sleep 0.1; done
+# Wait for the ingest admin port (bash's /dev/tcp: no curl needed).
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/9090) 2>/dev/null && break; sleep 0.1; done
 cat <<MSG
 
 hookq is up.
