@@ -107,7 +107,7 @@ func buildRoutes(cfg *config.Config, log *zap.Logger, business map[string]handle
 		var h worker.Handler
 		switch r.Handler {
 		case "forward":
-			h = worker.Forward(client, r.URL, r.Timeout)
+			h = worker.Forward(client, r.URL, r.Timeout, r.PassHeaders)
 		case "log":
 			h = worker.Log(log)
 		default:

@@ -205,3 +205,20 @@ func TestIgnoredWhenNoRoute(t *testing.T) {
 		t.Fatalf("got %d %s, enqueued %d", w.Code, w.Body.String(), len(enq.got))
 	}
 }
+
+// The event keeps the whole Content-Type, parameters included, so forward
+// can pass it on as sent (a multipart boundary is needed to parse the body).
+func TestContentTypeKeptWhole(t *testing.T) {
+	enq := &fakeEnqueuer{}
+	h := newTestServer(t, enq)
+	body := []byte(`{"id":"evt_ct","type":"payment_success"}`)
+	req := httptest.NewRequest("POST", "/webhooks/seed", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	hdr, _ := sign.Sign(sign.Request{Type: "hmac", Header: "X-Signature", Secret: "s3cret", Body: body})
+	req.Header.Set("X-Signature", hdr.Get("X-Signature"))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != 200 || len(enq.got) != 1 || enq.got[0].ContentType != "application/json; charset=utf-8" {
+		t.Fatalf("%d %s; content type kept = %+v", w.Code, w.Body.String(), enq.got)
+	}
+}

@@ -70,7 +70,8 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m 
 			if len(tasks) == 0 {
 				return http.StatusOK, "ignored", nil, nil
 			}
-			ev.Body, ev.ContentType, ev.ReceivedAt, ev.VerifiedBy = body, c.ContentType(), start.UTC(), src.Type
+			// The whole header, parameters included: forward passes it on as sent.
+			ev.Body, ev.ContentType, ev.ReceivedAt, ev.VerifiedBy = body, c.GetHeader("Content-Type"), start.UTC(), src.Type
 			ev.Headers = keepHeaders(c.Request.Header, src.KeepHeaders)
 			ctx, cancel := context.WithTimeout(reqCtx, opt.RedisTimeout)
 			defer cancel()

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,7 +47,9 @@ func Encode(e *Event) []byte {
 		ReceivedAt: e.ReceivedAt.UTC(), VerifiedBy: e.VerifiedBy,
 		ContentType: e.ContentType, Headers: e.Headers,
 	}
-	embed := len(e.Body) > 0 && utf8.Valid(e.Body) && json.Valid(e.Body)
+	// Decoding a RawMessage drops whitespace around the value, so a body with
+	// any (SendGrid signs its trailing CRLF) travels as base64 instead.
+	embed := len(e.Body) > 0 && len(bytes.TrimSpace(e.Body)) == len(e.Body) && utf8.Valid(e.Body) && json.Valid(e.Body)
 	if !embed && len(e.Body) > 0 {
 		head.BodyB64 = e.Body
 	}

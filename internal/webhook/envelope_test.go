@@ -16,6 +16,9 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		"Empty":              nil,
 		"JSONArray":          []byte(`[{"sg_event_id":"x"}]`),
 		"InvalidUTF8InJSON":  []byte("{\"a\":\"\xff\"}"),
+		"TrailingCRLF":       []byte("[{\"event\":\"open\"}]\r\n"),
+		"LeadingSpace":       []byte(" {\"id\":\"x\"}"),
+		"TrailingNewline":    []byte("{\"id\":\"x\"}\n"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			in := &Event{Source: "s", ID: "id:1", Type: "t", Body: body, ContentType: "application/json",

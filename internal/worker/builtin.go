@@ -18,10 +18,14 @@ import (
 
 // Forward POSTs the original raw body and content type to URL, plus
 // X-Hookq-Source, -Event-Id, -Event-Type and -Attempt (1 on the first try)
-// and the event's kept headers. 2xx is done; 408, 429, 5xx, timeouts and
-// connection errors are retried (honouring Retry-After); any other status
-// is permanent.
-func Forward(client *http.Client, url string, timeout time.Duration) Handler {
+// and the original headers named in passHeaders. 2xx is done; 408, 429,
+// 5xx, timeouts and connection errors are retried (honouring Retry-After);
+// any other status is permanent. Redirects are not followed: a client
+// would turn the POST into a bodiless GET and call it delivered.
+func Forward(client *http.Client, url string, timeout time.Duration, passHeaders []string) Handler {
+	noRedirect := *client
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	client = &noRedirect
 	return HandlerFunc(func(ctx context.Context, ev *webhook.Event) error {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
@@ -29,8 +33,10 @@ func Forward(client *http.Client, url string, timeout time.Duration) Handler {
 		if err != nil {
 			return fmt.Errorf("forward: %v: %w", err, ErrPermanent)
 		}
-		for k, v := range ev.Headers {
-			req.Header.Set(k, v)
+		for _, k := range passHeaders {
+			if v, ok := ev.Headers[http.CanonicalHeaderKey(k)]; ok {
+				req.Header.Set(k, v)
+			}
 		}
 		if ev.ContentType != "" {
 			req.Header.Set("Content-Type", ev.ContentType)
@@ -53,6 +59,9 @@ func Forward(client *http.Client, url string, timeout time.Duration) Handler {
 		switch s := resp.StatusCode; {
 		case s >= 200 && s < 300:
 			return nil
+		case s >= 300 && s < 400:
+			return fmt.Errorf("forward: destination redirected (%d to %q); set the route's url to the final address: %w",
+				s, resp.Header.Get("Location"), ErrPermanent)
 		case s == http.StatusRequestTimeout || s == http.StatusTooManyRequests || s >= 500:
 			err := fmt.Errorf("forward: destination answered %d", s)
 			if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {

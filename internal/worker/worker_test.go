@@ -29,7 +29,8 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestForwardClassification(t *testing.T) {
-	ev := &webhook.Event{Source: "s", ID: "e1", Type: "t", Body: []byte(`{"a":1}`), ContentType: "application/json", Headers: map[string]string{"X-Pass": "v"}}
+	ev := &webhook.Event{Source: "s", ID: "e1", Type: "t", Body: []byte(`{"a":1}`), ContentType: "application/json",
+		Headers: map[string]string{"X-Pass": "v", "X-Gitlab-Token": "kept-for-another-route"}}
 	for _, c := range []struct {
 		name       string
 		status     int
@@ -46,6 +47,7 @@ func TestForwardClassification(t *testing.T) {
 		{"Unavailable", 503, "7", false, 7 * time.Second, false},
 		{"Gone", 410, "", true, 0, false},
 		{"BadRequest", 400, "", true, 0, false},
+		{"Redirect", 302, "", true, 0, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var got *http.Request
@@ -54,13 +56,16 @@ func TestForwardClassification(t *testing.T) {
 				got = r
 				body = make([]byte, r.ContentLength)
 				r.Body.Read(body)
+				if c.status == 302 {
+					w.Header().Set("Location", "/elsewhere")
+				}
 				if c.retryAfter != "" {
 					w.Header().Set("Retry-After", c.retryAfter)
 				}
 				w.WriteHeader(c.status)
 			}))
 			defer srv.Close()
-			err := Forward(srv.Client(), srv.URL, 5*time.Second).Handle(context.Background(), ev)
+			err := Forward(srv.Client(), srv.URL, 5*time.Second, []string{"x-pass"}).Handle(context.Background(), ev)
 			if c.ok != (err == nil) {
 				t.Fatalf("err = %v", err)
 			}
@@ -72,7 +77,8 @@ func TestForwardClassification(t *testing.T) {
 				t.Fatalf("retry-after = %v, want %v", ra, c.after)
 			}
 			if string(body) != `{"a":1}` || got.Header.Get("Content-Type") != "application/json" || got.Header.Get("X-Hookq-Event-Id") != "e1" ||
-				got.Header.Get("X-Hookq-Attempt") != "1" || got.Header.Get("X-Pass") != "v" || got.Header.Get("X-Hookq-Source") != "s" {
+				got.Header.Get("X-Hookq-Attempt") != "1" || got.Header.Get("X-Pass") != "v" || got.Header.Get("X-Hookq-Source") != "s" ||
+				got.Header.Get("X-Gitlab-Token") != "" || got.Method != http.MethodPost {
 				t.Fatalf("request = %v %q", got.Header, body)
 			}
 		})
@@ -81,7 +87,7 @@ func TestForwardClassification(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		url := srv.URL
 		srv.Close()
-		err := Forward(http.DefaultClient, url, time.Second).Handle(context.Background(), ev)
+		err := Forward(http.DefaultClient, url, time.Second, nil).Handle(context.Background(), ev)
 		if err == nil || errors.Is(err, asynq.SkipRetry) {
 			t.Fatalf("err = %v, want retryable", err)
 		}
@@ -90,7 +96,7 @@ func TestForwardClassification(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(2 * time.Second) }))
 		defer srv.Close()
 		start := time.Now()
-		err := Forward(srv.Client(), srv.URL, 200*time.Millisecond).Handle(context.Background(), ev)
+		err := Forward(srv.Client(), srv.URL, 200*time.Millisecond, nil).Handle(context.Background(), ev)
 		if err == nil || errors.Is(err, asynq.SkipRetry) || time.Since(start) > time.Second {
 			t.Fatalf("err = %v after %v, want retryable timeout", err, time.Since(start))
 		}
