@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	defer rdb.Close()
 
-	routes, err := buildRoutes(cfg, log, handlers.Seed(store.New(rdb), store.NewOnce(rdb, 0, 0), log.Sugar().Infof))
+	routes, err := buildRoutes(cfg, log, handlers.Seed(store.New(rdb), store.NewOnce(rdb, onceLease(cfg), 0), log.Sugar().Infof))
 	if err != nil {
 		return err
 	}
@@ -120,4 +120,14 @@ func buildRoutes(cfg *config.Config, log *zap.Logger, business map[string]handle
 		out = append(out, worker.Route{Name: r.Name, Handler: h, Backoff: worker.Backoff{Base: r.Backoff.Base, Max: r.Backoff.Max}})
 	}
 	return out, nil
+}
+
+// onceLease outlasts any handler run: the longest route timeout (plus the
+// task's margin) and a minute to spare, at least 5 minutes.
+func onceLease(cfg *config.Config) time.Duration {
+	lease := 5 * time.Minute
+	for _, r := range cfg.Routes {
+		lease = max(lease, r.Timeout+5*time.Second+time.Minute)
+	}
+	return lease
 }

@@ -38,9 +38,9 @@ trap cleanup INT TERM EXIT
 ping_url() { "$BIN/hookqctl" ping -url "$1" >/dev/null 2>&1; }
 
 if [ -n "${REDIS_URL:-}" ] && ping_url "$REDIS_URL"; then
-  echo "hookq: using the Redis at $REDIS_URL"
+  echo "hookq: using the Redis at $(printf '%s' "$REDIS_URL" | sed -E 's#//[^@/]*@#//***@#')"
 else
-  [ -n "${REDIS_URL:-}" ] && echo "hookq: REDIS_URL=$REDIS_URL does not answer; starting a local redis-server"
+  [ -n "${REDIS_URL:-}" ] && echo "hookq: the Redis at REDIS_URL does not answer; starting a local redis-server"
   bash deploy/dev/ensure-redis.sh
   port=${HOOKQ_REDIS_PORT:-6390}
   mkdir -p "$DATA/redis"

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -49,7 +50,7 @@ func Boot(name string, args []string, getenv func(string) string, stderr io.Writ
 func Redis(url string) (*redis.Client, asynq.RedisConnOpt, error) {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
-		return nil, nil, fmt.Errorf("redis.url: %w", err)
+		return nil, nil, fmt.Errorf("redis.url: %w", withoutURL(err))
 	}
 	opt.ContextTimeoutEnabled = true
 	opt.DialTimeout = time.Second
@@ -59,7 +60,7 @@ func Redis(url string) (*redis.Client, asynq.RedisConnOpt, error) {
 	opt.PoolSize = 64
 	connOpt, err := asynq.ParseRedisURI(url)
 	if err != nil {
-		return nil, nil, fmt.Errorf("redis.url: %w", err)
+		return nil, nil, fmt.Errorf("redis.url: %w", withoutURL(err))
 	}
 	return redis.NewClient(opt), connOpt, nil
 }
@@ -126,4 +127,13 @@ func Tracing(ctx context.Context, cfg *config.Config, service string, log *zap.L
 		defer cancel()
 		shutdown(ctx)
 	}, nil
+}
+
+// withoutURL drops the URL a parse error quotes: it may hold the password.
+func withoutURL(err error) error {
+	var ue *neturl.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("not a valid URL: %w", ue.Err)
+	}
+	return err
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -167,7 +166,10 @@ func Parse(raw []byte, getenv func(string) string) (*Config, error) {
 				n.Tag = "!!str"
 			}
 		}
-		for _, c := range n.Content {
+		for i, c := range n.Content {
+			if n.Kind == yaml.MappingNode && i%2 == 0 {
+				continue // a key: never expanded
+			}
 			walk(c)
 		}
 	}
@@ -327,8 +329,8 @@ func (c *Config) validate() error {
 			bad(key+".source", "%q is not a configured source", r.Source)
 		}
 		for _, g := range r.Events {
-			if _, err := path.Match(g, ""); err != nil {
-				bad(key+".events", "%q is not a valid glob", g)
+			if g == "" || strings.ContainsAny(g, `[]\`) {
+				bad(key+".events", "%q: globs use * and ? only (other characters are literal; [, ] and \\ are refused)", g)
 			}
 		}
 		if r.Handler == "" {

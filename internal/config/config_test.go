@@ -75,6 +75,9 @@ sources: [{name: a, verifier: {type: github}}]`, []string{"sources[0].verifier",
 sources: [{name: a, verifier: {type: github, secrets: [topsecretvalue]}}]
 routes: [{name: r, source: b, handler: forward, url: ftp://x, max_retries: -1}]`,
 			[]string{`routes[0].source: "b" is not a configured source`, "routes[0].url", "routes[0].max_retries"}},
+		{"BracketGlob", `
+sources: [{name: a, verifier: {type: github, secrets: [x]}}]
+routes: [{name: r, source: a, handler: log, events: ["payment_[ab]*"]}]`, []string{"routes[0].events", "* and ? only"}},
 		{"DuplicateSource", `
 sources: [{name: a, verifier: {type: github, secrets: [x]}}, {name: a, verifier: {type: github, secrets: [x]}}]`, []string{`"a" is defined twice`}},
 		{"BadName", `

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -98,8 +97,8 @@ func newTask(info *asynq.TaskInfo) *Task {
 // Filter selects dead-lettered tasks; every set field must match.
 type Filter struct {
 	Source string    // exact source name
-	Type   string    // glob (path.Match) on the event type
-	Route  string    // glob (path.Match) on the route name
+	Type   string    // glob on the event type, as in routes (webhook.MatchType)
+	Route  string    // glob on the route name
 	Since  time.Time // FailedOrReceived at or after
 	Until  time.Time // FailedOrReceived at or before
 	Error  string    // case-insensitive substring of the last error
@@ -112,11 +111,11 @@ func (f Filter) Empty() bool {
 		f.Error == "" && len(f.IDs) == 0
 }
 
-// Validate checks the globs.
+// Validate checks the globs: * and ? only, as in routes.
 func (f Filter) Validate() error {
 	for _, g := range []string{f.Type, f.Route} {
-		if _, err := path.Match(g, ""); err != nil {
-			return fmt.Errorf("bad glob %q: %w", g, err)
+		if strings.ContainsAny(g, `[]\`) {
+			return fmt.Errorf("bad glob %q: use * and ? only", g)
 		}
 	}
 	return nil
@@ -128,12 +127,12 @@ func (f Filter) Match(t *Task) bool {
 		return false
 	}
 	if f.Type != "" {
-		if ok, _ := path.Match(f.Type, t.EventType); !ok {
+		if !webhook.MatchType(f.Type, t.EventType) {
 			return false
 		}
 	}
 	if f.Route != "" {
-		if ok, _ := path.Match(f.Route, t.Route); !ok {
+		if !webhook.MatchType(f.Route, t.Route) {
 			return false
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
@@ -73,7 +74,7 @@ func (p *payload) field(h http.Header, f verify.Field, what string) (string, err
 			return "", fmt.Errorf("%w: %s field %s is empty", webhook.ErrMalformedPayload, what, f.JSON)
 		}
 	}
-	if len(v) > maxIDLen || !utf8.ValidString(v) || strings.ContainsAny(v, "\x00\r\n") {
+	if len(v) > maxIDLen || !utf8.ValidString(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 {
 		return "", fmt.Errorf("%w: %s is too long or not printable text", webhook.ErrMalformedPayload, what)
 	}
 	return v, nil

@@ -43,45 +43,9 @@ func matchAny(globs []string, s string) bool {
 		return true
 	}
 	for _, g := range globs {
-		if Glob(g, s) {
+		if webhook.MatchType(g, s) {
 			return true
 		}
 	}
 	return false
-}
-
-// Glob reports whether s matches pattern, where * matches any run of
-// characters (including / and .) and ? any one byte. Event types such as
-// Shopify's "orders/create" make path.Match's rules the wrong ones.
-func Glob(pattern, s string) bool {
-	px, sx := 0, 0
-	nextPx, nextSx := -1, -1
-	for px < len(pattern) || sx < len(s) {
-		if px < len(pattern) {
-			switch c := pattern[px]; c {
-			case '*':
-				nextPx, nextSx = px, sx+1
-				px++
-				continue
-			case '?':
-				if sx < len(s) {
-					px++
-					sx++
-					continue
-				}
-			default:
-				if sx < len(s) && s[sx] == c {
-					px++
-					sx++
-					continue
-				}
-			}
-		}
-		if nextSx > 0 && nextSx <= len(s) {
-			px, sx = nextPx, nextSx
-			continue
-		}
-		return false
-	}
-	return true
 }

@@ -5,7 +5,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -68,14 +71,55 @@ type DashboardOptions struct {
 }
 
 // Dashboard returns Asynqmon behind HTTP Basic auth (when a password is
-// set) and a function closing its Redis pools.
+// set) and a same-origin guard, and a function closing its Redis pools.
 func Dashboard(o DashboardOptions) (http.Handler, func() error) {
 	h := asynqmon.New(asynqmon.Options{RootPath: o.Path, RedisConnOpt: o.Redis, ReadOnly: o.ReadOnly,
 		PayloadFormatter: o.Formatter, PrometheusAddress: o.Prometheus})
 	if o.Password == "" {
-		return h, h.Close
+		return SameOrigin(h, true), h.Close
 	}
-	return BasicAuth(o.Username, o.Password, "hookq dashboard", h), h.Close
+	return SameOrigin(BasicAuth(o.Username, o.Password, "hookq dashboard", h), false), h.Close
+}
+
+// SameOrigin refuses what another web site could make an operator's browser
+// do: Asynqmon's actions are bodiless POSTs and DELETEs, and a browser
+// attaches cached Basic credentials to cross-site requests. With
+// loopbackHost (a dashboard served without a password) it also refuses a
+// Host that is not loopback, which is what DNS rebinding would send.
+func SameOrigin(next http.Handler, loopbackHost bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if loopbackHost && !isLoopbackHost(r.Host) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden_host"})
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodOptions {
+			site := r.Header.Get("Sec-Fetch-Site")
+			crossSite := site != "" && site != "same-origin" && site != "none"
+			if o := r.Header.Get("Origin"); o != "" {
+				if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+					crossSite = true
+				}
+			}
+			if crossSite {
+				writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross_origin_request"})
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isLoopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // BasicAuth guards next with HTTP Basic credentials compared in constant

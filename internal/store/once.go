@@ -85,8 +85,14 @@ func (o *Once) Do(ctx context.Context, key string, fn func(context.Context) erro
 		release.Run(context.WithoutCancel(ctx), o.rdb, []string{k}, token)
 		return false, err
 	}
-	if err := finish.Run(context.WithoutCancel(ctx), o.rdb, []string{k}, token, o.retain.Milliseconds()).Err(); err != nil {
+	n, err := finish.Run(context.WithoutCancel(ctx), o.rdb, []string{k}, token, o.retain.Milliseconds()).Int()
+	if err != nil {
 		return true, fmt.Errorf("once %s: mark done: %w", key, err)
+	}
+	if n == 0 {
+		// fn outlived the lease: another run may have started. Say so
+		// rather than claim an exactly-once that did not hold.
+		return true, fmt.Errorf("once %s: lease expired while running; the effect may run again", key)
 	}
 	return true, nil
 }

@@ -63,3 +63,15 @@ func TestOnce(t *testing.T) {
 		}
 	})
 }
+
+func TestOnceLeaseLost(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	o := store.NewOnce(rdb, 100*time.Millisecond, time.Hour)
+	ran, err := o.Do(context.Background(), "slow", func(context.Context) error {
+		time.Sleep(250 * time.Millisecond) // outlives the lease
+		return nil
+	})
+	if !ran || err == nil {
+		t.Fatalf("ran=%v err=%v: a run that outlived its lease must say so", ran, err)
+	}
+}
