@@ -15,7 +15,7 @@ const Redacted = "REDACTED"
 // PayloadFormatter renders hookq task envelopes for the dashboard: indented
 // JSON, with the values at each redact path (dot-separated keys into the
 // event body, numeric segments index arrays, * matches any key) replaced by
-// REDACTED. Display only: the task itself is never changed. A payload that
+// REDACTED, as are the values of kept request headers. Display only: the task itself is never changed. A payload that
 // is not hookq's is shown as Asynqmon would.
 func PayloadFormatter(redact []string) asynqmon.PayloadFormatter {
 	paths := make([][]string, len(redact))
@@ -34,6 +34,12 @@ func PayloadFormatter(redact []string) asynqmon.PayloadFormatter {
 				body = redactPath(body, p)
 			}
 			env["body"] = body
+		}
+		// Kept request headers may carry tokens (pass_headers): names only.
+		if hs, ok := env["headers"].(map[string]any); ok {
+			for k := range hs {
+				hs[k] = Redacted
+			}
 		}
 		if _, ok := env["body_b64"]; ok && len(paths) > 0 {
 			env["body_b64"] = Redacted + " (non-JSON body hidden because redaction is configured)"

@@ -10,9 +10,10 @@ import (
 
 func TestPayloadFormatterRedacts(t *testing.T) {
 	ev := &webhook.Event{Source: "stripe", ID: "evt_1", Type: "charge.succeeded", ReceivedAt: time.Unix(0, 0),
-		Body: []byte(`{"id":"evt_1","data":{"card":{"number":"4242424242424242","brand":"visa"}},"customers":[{"email":"a@b.c"},{"email":"d@e.f"}],"amount":12.50}`)}
+		Headers: map[string]string{"X-Gitlab-Token": "glpat-secret"},
+		Body:    []byte(`{"id":"evt_1","data":{"card":{"number":"4242424242424242","brand":"visa"}},"customers":[{"email":"a@b.c"},{"email":"d@e.f"}],"amount":12.50}`)}
 	got := PayloadFormatter([]string{"data.card.number", "customers.*.email"}).FormatPayload("hookq:app", webhook.Encode(ev))
-	for _, leak := range []string{"4242424242424242", "a@b.c", "d@e.f"} {
+	for _, leak := range []string{"4242424242424242", "a@b.c", "d@e.f", "glpat-secret"} {
 		if strings.Contains(got, leak) {
 			t.Fatalf("%q not redacted:\n%s", leak, got)
 		}
