@@ -562,18 +562,6 @@ func (l *load) ackedCount() int {
 	return len(l.acked)
 }
 
-func (l *load) ackedSince(t time.Time) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, a := range l.acked {
-		if a.at.After(t) {
-			n++
-		}
-	}
-	return n
-}
-
 // missing lists acknowledged ids the sink has not had a 2xx delivery of.
 func missing(acked map[string]ack, got map[string]sinkRec) []string {
 	var out []string
