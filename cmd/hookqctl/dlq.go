@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/hookq/hookq/internal/webhook"
 	"io"
 	"os"
 	"sort"
@@ -35,6 +36,9 @@ subcommands:
   show     show one task (TASK_ID, any state) or an event's dead-lettered tasks (EVENT_ID)
   replay   move selected tasks back to pending (Asynq RunTask); -all when no filter or id
   delete   delete selected tasks for good; -all when no filter or id
+  exported list the dead-letter stream (` + queue.DeadLetterStream + `): a copy of every
+           dead-lettered event, kept even after Asynq trims its archive
+  restore  enqueue the events of stream entries (STREAM_ID...) again for their routes
 
 filters (list, replay, delete): -source S -type GLOB -route GLOB -since T -until T -error TEXT
   T is a duration before now (90m, 36h, 7d), an RFC 3339 time or a date; it is compared with
@@ -97,8 +101,10 @@ func loadTopology(file string, getenv func(string) string, stderr io.Writer) (st
 		for _, s := range cfg.Sources {
 			topo.Sources = append(topo.Sources, s.Name)
 		}
+		topo.Policies = map[string]webhook.Task{}
 		for _, r := range cfg.Routes {
 			topo.Routes[r.Source] = append(topo.Routes[r.Source], r.Name)
+			topo.Policies[r.Name] = webhook.Task{Route: r.Name, MaxRetry: *r.MaxRetries, Timeout: r.Timeout + 5*time.Second}
 		}
 		for _, s := range topo.Sources {
 			if _, ok := topo.Routes[s]; !ok {
@@ -206,6 +212,10 @@ func cmdDlq(ctx context.Context, args []string, getenv func(string) string, stdo
 		return cmdDlqAct(ctx, "replay", args[1:], getenv, stdout, stderr)
 	case "delete", "rm":
 		return cmdDlqAct(ctx, "delete", args[1:], getenv, stdout, stderr)
+	case "exported":
+		return cmdDlqExported(ctx, args[1:], getenv, stdout, stderr)
+	case "restore":
+		return cmdDlqRestore(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, dlqUsage)
 		return nil

@@ -25,6 +25,9 @@ import (
 type Topology struct {
 	Sources []string            // configured source names, in config order
 	Routes  map[string][]string // source name → its route names, in config order
+	// Policies holds each route's retry policy, for tasks restored from
+	// the dead-letter stream; nil when the config could not be loaded.
+	Policies map[string]webhook.Task
 }
 
 // Ctl runs operator commands against one Redis.

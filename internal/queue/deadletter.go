@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -66,4 +67,31 @@ func (d *DeadLetters) Record(ctx context.Context, taskID, route string, ev *webh
 		}
 	}
 	return trimmed, nil
+}
+
+// restoreScript writes one Asynq task like the enqueue script, unless a task
+// with that id exists. KEYS: task hash, pending list, asynq:queues.
+// ARGV: task id, message, now ns, queue name.
+var restoreScript = redis.NewScript(`
+if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
+redis.call("SADD", KEYS[3], ARGV[4])
+redis.call("HSET", KEYS[1], "msg", ARGV[2], "state", "pending", "pending_since", ARGV[3])
+redis.call("LPUSH", KEYS[2], ARGV[1])
+return 1
+`)
+
+// Restore enqueues ev for one route again, as a new pending task with the
+// same task id, unless a task with that id still exists (then restored is
+// false). It is how an event copied to DeadLetterStream comes back after
+// Asynq trimmed (or an operator deleted) its archived task. The dedupe mark
+// is left as it is.
+func (d *DeadLetters) Restore(ctx context.Context, ev *webhook.Event, t webhook.Task) (restored bool, err error) {
+	id := webhook.TaskID(ev.Source, t.Route, ev.ID)
+	msg := encodeTaskMessage(webhook.TaskType(t.Route), webhook.Encode(ev), nil, id, Queue, t.MaxRetry, t.Timeout)
+	n, err := restoreScript.Run(ctx, d.rdb, []string{taskKey(id), "asynq:{" + Queue + "}:pending", "asynq:queues"},
+		id, msg, strconv.FormatInt(time.Now().UnixNano(), 10), Queue).Int()
+	if err != nil {
+		return false, fmt.Errorf("queue: restore %s: %w", id, err)
+	}
+	return n == 1, nil
 }
