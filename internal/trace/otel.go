@@ -57,7 +57,11 @@ func (t *Tracer) Start(ctx context.Context, name, tp string, attrs ...attribute.
 	ctx, span := t.t.Start(ctx, name, oteltrace.WithAttributes(attrs...))
 	out := propagation.MapCarrier{}
 	propagator.Inject(ctx, out)
-	return ctx, out[Header], func(err error) {
+	next := out[Header]
+	if _, ok := Parse(next); !ok {
+		next = tp // never hand on less than we were given
+	}
+	return ctx, next, func(err error) {
 		if err != nil {
 			span.RecordError(err)
 			span.SetStatus(codes.Error, err.Error())
