@@ -29,7 +29,7 @@ test: vet
 	  status=$$?; \
 	  echo "tests: $$(grep -c '^--- PASS' $(BIN)/test.log) passed, $$(grep -c '^--- FAIL' $(BIN)/test.log) failed, $$(grep -c '^--- SKIP' $(BIN)/test.log) skipped"; \
 	  [ $$status -eq 0 ] || { grep -B2 -A40 -- '--- FAIL' $(BIN)/test.log | head -200; exit 1; }
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=10000x
 	bash deploy/check.sh
 	@$(MAKE) --no-print-directory browser
 
@@ -50,12 +50,18 @@ vet:
 
 FUZZTIME ?= 30s
 ## fuzz: every header-parser fuzz target for FUZZTIME each (make fuzz-long: 5m each).
+## make test uses a count (10000x), which has no wall-clock deadline to race.
 FUZZPKGS := ./internal/verify ./internal/trace
 fuzz:
+	@mkdir -p $(BIN)
 	@for p in $(FUZZPKGS); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
 	    echo "fuzz $$p $$t ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$p > $(BIN)/fuzz.log 2>&1 || { cat $(BIN)/fuzz.log; exit 1; }; \
+	    if ! $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$p > $(BIN)/fuzz.log 2>&1; then \
+	      if grep -q 'context deadline exceeded' $(BIN)/fuzz.log && ! grep -qE 'Failing input written|panic:|_test\.go:[0-9]+:' $(BIN)/fuzz.log; then \
+	        echo "  (Go's fuzz engine stopped at the -fuzztime deadline, go.dev/issue/75804, fixed in Go 1.27: no failing input, not a finding)"; \
+	      else cat $(BIN)/fuzz.log; exit 1; fi; \
+	    fi; \
 	    grep -h 'elapsed' $(BIN)/fuzz.log | tail -1; \
 	  done; \
 	done
