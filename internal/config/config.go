@@ -288,16 +288,20 @@ func (c *Config) validate() error {
 	if len(c.Sources) == 0 {
 		bad("sources", "at least one source is required")
 	}
+	// uniqueName checks a source or route name and records it in seen.
+	uniqueName := func(key, name string, seen map[string]bool) {
+		if !nameRE.MatchString(name) {
+			bad(key+".name", "%q: want lowercase letters, digits, - and _", name)
+		}
+		if seen[name] {
+			bad(key+".name", "%q is defined twice", name)
+		}
+		seen[name] = true
+	}
 	sources := map[string]bool{}
 	for i, s := range c.Sources {
 		key := fmt.Sprintf("sources[%d]", i)
-		if !nameRE.MatchString(s.Name) {
-			bad(key+".name", "%q: want lowercase letters, digits, - and _", s.Name)
-		}
-		if sources[s.Name] {
-			bad(key+".name", "%q is defined twice", s.Name)
-		}
-		sources[s.Name] = true
+		uniqueName(key, s.Name, sources)
 		if s.Verifier.Type == "" {
 			bad(key+".verifier.type", "is required (one of %v)", verify.Types())
 		} else if _, err := verify.New(s.Verifier.Spec()); err != nil {
@@ -318,13 +322,7 @@ func (c *Config) validate() error {
 	routes := map[string]bool{}
 	for i, r := range c.Routes {
 		key := fmt.Sprintf("routes[%d]", i)
-		if !nameRE.MatchString(r.Name) {
-			bad(key+".name", "%q: want lowercase letters, digits, - and _", r.Name)
-		}
-		if routes[r.Name] {
-			bad(key+".name", "%q is defined twice", r.Name)
-		}
-		routes[r.Name] = true
+		uniqueName(key, r.Name, routes)
 		if !sources[r.Source] {
 			bad(key+".source", "%q is not a configured source", r.Source)
 		}
