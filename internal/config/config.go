@@ -187,7 +187,7 @@ func Parse(raw []byte, getenv func(string) string) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(expanded))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, fmt.Errorf("config: %w", hideValues(err))
 	}
 	if u := getenv("REDIS_URL"); u != "" {
 		c.Redis.URL = u
@@ -197,6 +197,30 @@ func Parse(raw []byte, getenv func(string) string) (*Config, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// hideValues rewrites the decoder's type errors without the offending
+// value: after expansion it may be a secret (secrets: "${KEY}" instead of a
+// list), and the decoder quotes the first characters of what it could not
+// convert. The line and the wanted type stay.
+func hideValues(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return errors.New("the file could not be decoded")
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		if j := strings.Index(m, "cannot unmarshal "); j >= 0 {
+			if k := strings.LastIndex(m, " into "); k > j {
+				tag, _, _ := strings.Cut(m[j+len("cannot unmarshal "):], " ")
+				m = m[:j] + "cannot unmarshal " + tag + " (value not shown) into " + m[k+len(" into "):]
+			} else {
+				m = m[:j] + "value of the wrong type (not shown)"
+			}
+		}
+		msgs[i] = m
+	}
+	return fmt.Errorf("yaml: %s", strings.Join(msgs, "; "))
 }
 
 func (c *Config) defaults() {

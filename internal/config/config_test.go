@@ -105,6 +105,41 @@ sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"redis.u
 	}
 }
 
+// A decoder error never quotes a value: after expansion it may be a secret.
+func TestDecodeErrorHidesExpandedValues(t *testing.T) {
+	const secret = "whsec_topsecretvalue"
+	_, err := Parse([]byte(`
+sources:
+  - name: a
+    verifier: { type: stripe, secrets: "${S}" }
+  - name: b
+    verifier: { type: stripe, secrets: [x], tolerance: "${S}" }
+  - name: c
+    verifier: { type: stripe, secrets: { k: "${S}" } }
+`), env(map[string]string{"S": secret}))
+	if err == nil {
+		t.Fatal("want error")
+	}
+	for _, w := range []string{"[]verify.Secret", "time.Duration", "value not shown"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
+	}
+	for i := 3; i <= len(secret); i++ {
+		if strings.Contains(err.Error(), secret[:i]) {
+			t.Fatalf("error reveals the first %d characters of the secret: %v", i, err)
+		}
+	}
+}
+
+func TestRefusesUnsignedTimestamp(t *testing.T) {
+	_, err := Parse([]byte(`
+sources: [{name: a, verifier: {type: hmac, header: X-Sig, timestamp_header: X-Ts, secrets: [x]}}]`), env(nil))
+	if err == nil || !strings.Contains(err.Error(), "sources[0].verifier") || !strings.Contains(err.Error(), "{timestamp}") {
+		t.Fatalf("want a start-up error naming the key and {timestamp}, got %v", err)
+	}
+}
+
 // A variable's value is data, never YAML structure.
 func TestExpansionCannotInjectYAML(t *testing.T) {
 	c, err := Parse([]byte(minimal), env(map[string]string{"STRIPE_SECRET": "x\"]\nroutes: []\n#"}))

@@ -48,13 +48,20 @@ func newHMAC(s Spec) (Verifier, error) {
 	if v.parts, err = splitTemplate(tmpl); err != nil {
 		return nil, fmt.Errorf("hmac: signed_payload: %w", err)
 	}
+	signsTS := false
 	for _, p := range v.parts {
+		signsTS = signsTS || p == "{timestamp}"
 		if p == "{timestamp}" && v.tsHeader == "" {
 			return nil, fmt.Errorf("hmac: signed_payload uses {timestamp} but timestamp_header is not set")
 		}
 		if p == "{id}" && v.idHeader == "" {
 			return nil, fmt.Errorf("hmac: signed_payload uses {id} but id_header is not set")
 		}
+	}
+	if v.tsHeader != "" && !signsTS {
+		// An unsigned timestamp can be replaced at will: the tolerance check
+		// would protect nothing while looking like replay protection.
+		return nil, fmt.Errorf("hmac: timestamp_header is set but signed_payload does not include {timestamp} (e.g. \"{timestamp}.{body}\")")
 	}
 	return v, nil
 }

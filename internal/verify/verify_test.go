@@ -154,6 +154,10 @@ func TestHMACBadSpec(t *testing.T) {
 		"BadPlaceholder": {Type: "hmac", Header: "X", SignedPayload: "{nope}"},
 		"TimestampNoHdr": {Type: "hmac", Header: "X", SignedPayload: "{timestamp}.{body}"},
 		"UnknownType":    {Type: "nope"},
+		// A timestamp the signature does not cover can be replaced at will.
+		"TimestampUnsigned": {Type: "hmac", Header: "X", TimestampHeader: "X-Timestamp"},
+		"TimestampUnsignedTemplate": {Type: "hmac", Header: "X", TimestampHeader: "X-Timestamp", IDHeader: "X-Id",
+			SignedPayload: "{id}.{body}"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s.Secrets = []verify.Secret{"topsecret"}
