@@ -41,6 +41,12 @@ func PayloadFormatter(redact []string) asynqmon.PayloadFormatter {
 				hs[k] = Redacted
 			}
 		}
+		// The exact bytes of fields that are not UTF-8: headers among them.
+		if raw, ok := env["raw"].(map[string]any); ok {
+			if _, ok := raw["headers"]; ok {
+				raw["headers"] = Redacted
+			}
+		}
 		if _, ok := env["body_b64"]; ok && len(paths) > 0 {
 			env["body_b64"] = Redacted + " (non-JSON body hidden because redaction is configured)"
 		}

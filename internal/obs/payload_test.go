@@ -23,6 +23,12 @@ func TestPayloadFormatterRedacts(t *testing.T) {
 			t.Fatalf("%q missing:\n%s", keep, got)
 		}
 	}
+	// A header value that is not UTF-8 travels as exact bytes too: hidden as well.
+	ev.Headers = map[string]string{"Authorization": "Bearer tok\xff"}
+	got = PayloadFormatter(nil).FormatPayload("hookq:app", webhook.Encode(ev))
+	if strings.Contains(got, "tok") || strings.Contains(got, "QmVhcmVy") { // base64 of "Bearer"
+		t.Fatalf("non-UTF-8 header value not redacted:\n%s", got)
+	}
 	if got := PayloadFormatter(nil).FormatPayload("other", []byte("plain text")); got != "plain text" {
 		t.Fatalf("foreign payload: %q", got)
 	}

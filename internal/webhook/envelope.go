@@ -26,7 +26,10 @@ func TaskID(source, route, eventID string) string {
 // envelope is the JSON shape of a task payload. A JSON body is embedded
 // verbatim under "body" so the dashboard renders it readably; any other body
 // travels base64-encoded under "body_b64". Either way the bytes handed to
-// handlers are exactly the bytes received.
+// handlers are exactly the bytes received. JSON strings cannot carry bytes
+// that are not UTF-8, so any text field holding some (an id from a header,
+// say) is also kept exactly under "raw"; the plain field shows it with
+// U+FFFD for the dashboard.
 type envelope struct {
 	Source      string            `json:"source"`
 	EventID     string            `json:"event_id"`
@@ -35,25 +38,49 @@ type envelope struct {
 	VerifiedBy  string            `json:"verified_by,omitempty"`
 	ContentType string            `json:"content_type,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`
+	Raw         *rawFields        `json:"raw,omitempty"`
 	Body        json.RawMessage   `json:"body,omitempty"`
 	BodyB64     []byte            `json:"body_b64,omitempty"`
 }
 
-// Encode renders e as a task payload. It is hand-assembled because
-// json.Marshal compacts a RawMessage, which would change the body's bytes.
+// rawFields are the exact bytes of the text fields that are not UTF-8.
+type rawFields struct {
+	Source      []byte      `json:"source,omitempty"`
+	EventID     []byte      `json:"event_id,omitempty"`
+	EventType   []byte      `json:"event_type,omitempty"`
+	VerifiedBy  []byte      `json:"verified_by,omitempty"`
+	ContentType []byte      `json:"content_type,omitempty"`
+	Headers     [][2][]byte `json:"headers,omitempty"` // every header, name and value, when any is not UTF-8
+}
+
+// maxEmbedDepth bounds the nesting of a body embedded as JSON. Decoding
+// adds the envelope's own level, and encoding/json refuses nesting past
+// 10,000: a body near that limit, which ingest accepts, travels base64.
+const maxEmbedDepth = 1000
+
+// Encode renders e as a task payload; Decode(Encode(e)) gives e back, every
+// byte of every field included, whatever the body holds. It is
+// hand-assembled because json.Marshal compacts a RawMessage, which would
+// change the body's bytes.
 func Encode(e *Event) []byte {
 	head := envelope{
 		Source: e.Source, EventID: e.ID, EventType: e.Type,
 		ReceivedAt: e.ReceivedAt.UTC(), VerifiedBy: e.VerifiedBy,
-		ContentType: e.ContentType, Headers: e.Headers,
+		ContentType: e.ContentType, Headers: e.Headers, Raw: rawOf(e),
 	}
 	// Decoding a RawMessage drops whitespace around the value, so a body with
 	// any (SendGrid signs its trailing CRLF) travels as base64 instead.
-	embed := len(e.Body) > 0 && len(bytes.TrimSpace(e.Body)) == len(e.Body) && utf8.Valid(e.Body) && json.Valid(e.Body)
+	embed := len(e.Body) > 0 && len(bytes.TrimSpace(e.Body)) == len(e.Body) && utf8.Valid(e.Body) &&
+		json.Valid(e.Body) && nestingWithin(e.Body, maxEmbedDepth)
 	if !embed && len(e.Body) > 0 {
 		head.BodyB64 = e.Body
 	}
-	b, _ := json.Marshal(head) // cannot fail: strings, a time and a map of strings
+	b, err := json.Marshal(head)
+	if err != nil {
+		// Only a received-at outside years 0-9999 fails; ingest stamps now.
+		head.ReceivedAt = time.Time{}
+		b, _ = json.Marshal(head)
+	}
 	if !embed {
 		return b
 	}
@@ -62,6 +89,62 @@ func Encode(e *Event) []byte {
 	out = append(out, `,"body":`...)
 	out = append(out, e.Body...)
 	return append(out, '}')
+}
+
+func rawOf(e *Event) *rawFields {
+	var r rawFields
+	found := false
+	keep := func(s string) []byte {
+		if utf8.ValidString(s) {
+			return nil
+		}
+		found = true
+		return []byte(s)
+	}
+	r.Source, r.EventID, r.EventType = keep(e.Source), keep(e.ID), keep(e.Type)
+	r.VerifiedBy, r.ContentType = keep(e.VerifiedBy), keep(e.ContentType)
+	for k, v := range e.Headers {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			found = true
+			r.Headers = make([][2][]byte, 0, len(e.Headers))
+			for k, v := range e.Headers {
+				r.Headers = append(r.Headers, [2][]byte{[]byte(k), []byte(v)})
+			}
+			break
+		}
+	}
+	if !found {
+		return nil
+	}
+	return &r
+}
+
+// nestingWithin reports whether the arrays and objects of the valid JSON
+// text b nest at most limit deep.
+func nestingWithin(b []byte, limit int) bool {
+	depth, inStr, esc := 0, false, false
+	for _, c := range b {
+		switch {
+		case inStr:
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == '{' || c == '[':
+			if depth++; depth > limit {
+				return false
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return true
 }
 
 // ErrBadEnvelope is returned by Decode for a payload hookq did not write.
@@ -80,11 +163,28 @@ func Decode(payload []byte) (*Event, error) {
 	if len(env.BodyB64) > 0 {
 		body = env.BodyB64
 	}
-	return &Event{
+	ev := &Event{
 		Source: env.Source, ID: env.EventID, Type: env.EventType, Body: body,
 		ContentType: env.ContentType, Headers: env.Headers,
 		ReceivedAt: env.ReceivedAt, VerifiedBy: env.VerifiedBy,
-	}, nil
+	}
+	if r := env.Raw; r != nil {
+		for _, f := range []struct {
+			dst *string
+			raw []byte
+		}{{&ev.Source, r.Source}, {&ev.ID, r.EventID}, {&ev.Type, r.EventType}, {&ev.VerifiedBy, r.VerifiedBy}, {&ev.ContentType, r.ContentType}} {
+			if r := f.raw; r != nil {
+				*f.dst = string(r)
+			}
+		}
+		if r.Headers != nil {
+			ev.Headers = make(map[string]string, len(r.Headers))
+			for _, kv := range r.Headers {
+				ev.Headers[string(kv[0])] = string(kv[1])
+			}
+		}
+	}
+	return ev, nil
 }
 
 // Summary is a short loggable description; it never includes the body.

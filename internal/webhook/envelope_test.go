@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -45,4 +46,80 @@ func TestDecodeRejectsForeignPayloads(t *testing.T) {
 			t.Errorf("Decode(%q) = %v", p, err)
 		}
 	}
+}
+
+// A body ingest accepts may nest as deep as encoding/json allows; the
+// envelope adds a level, so such a body must still come back intact.
+func TestEnvelopeDeepJSON(t *testing.T) {
+	for _, depth := range []int{1_000, 1_001, 9_999, 10_000} {
+		body := []byte(strings.Repeat("[", depth) + strings.Repeat("]", depth))
+		if !json.Valid(body) {
+			t.Fatalf("depth %d: test body is not valid JSON", depth)
+		}
+		out, err := Decode(Encode(&Event{Source: "s", ID: "e", Body: body}))
+		if err != nil || !bytes.Equal(out.Body, body) {
+			t.Fatalf("depth %d: decode error %v, body intact %v", depth, err, err == nil && bytes.Equal(out.Body, body))
+		}
+	}
+}
+
+func TestEnvelopeNonUTF8Fields(t *testing.T) {
+	in := &Event{Source: "s", ID: "id-\xff\xfe", Type: "t\x80", ContentType: "text/plain; x=\xe9",
+		Headers: map[string]string{"X-Token": "a\xffb", "X-Plain": "ok"}, Body: []byte("x")}
+	p := Encode(in)
+	if !json.Valid(p) {
+		t.Fatalf("payload is not JSON: %s", p)
+	}
+	out, err := Decode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.ID != in.ID || out.Type != in.Type || out.ContentType != in.ContentType || len(out.Headers) != 2 ||
+		out.Headers["X-Token"] != in.Headers["X-Token"] || out.Headers["X-Plain"] != "ok" {
+		t.Fatalf("round trip changed the event:\n in %+q\nout %+q", in, out)
+	}
+}
+
+// FuzzEnvelope: whatever ingest can hand over (any body, any header and id
+// bytes), the worker decodes exactly that event.
+func FuzzEnvelope(f *testing.F) {
+	f.Add([]byte(`{"id":"evt_1","type":"payment_success","data":{}}`), "evt_1", "payment_success", "application/json", "Bearer x", int64(1_750_000_000))
+	f.Add([]byte("[{\"event\":\"open\"}]\r\n"), "sha256:00", "", "application/json", "", int64(0))
+	f.Add([]byte("a=1&b=%FF"), "SM\xff", "t\x80", "application/x-www-form-urlencoded", "\xfe", int64(-1))
+	f.Add([]byte(strings.Repeat("[", 9_999)+strings.Repeat("]", 9_999)), "deep", "t", "", "", int64(1))
+	f.Add([]byte(`{"a":"\ud800","b":1e999,"a":2}`), "dup", "t", "application/json", "", int64(2))
+	f.Fuzz(func(t *testing.T, body []byte, id, typ, ct, hv string, sec int64) {
+		if id == "" {
+			id = "x" // ingest never enqueues an event without an id
+		}
+		sec %= 253_402_300_799 // years 0001-9999: what a clock can say
+		if sec < 0 {
+			sec = -sec
+		}
+		in := &Event{Source: "src", ID: id, Type: typ, Body: body, ContentType: ct, VerifiedBy: "hmac",
+			ReceivedAt: time.Unix(sec-62_135_596_800+1, sec%1e9).UTC()}
+		if hv != "" {
+			in.Headers = map[string]string{"Authorization": hv, "X-" + hv: "v"}
+		}
+		p := Encode(in)
+		out, err := Decode(p)
+		if err != nil {
+			t.Fatalf("Decode(Encode(ev)): %v", err)
+		}
+		if !bytes.Equal(out.Body, in.Body) {
+			t.Fatalf("body changed: %q -> %q", in.Body, out.Body)
+		}
+		if out.Source != in.Source || out.ID != in.ID || out.Type != in.Type || out.ContentType != in.ContentType ||
+			out.VerifiedBy != in.VerifiedBy || !out.ReceivedAt.Equal(in.ReceivedAt) {
+			t.Fatalf("fields changed:\n in %+q\nout %+q", in, out)
+		}
+		if len(out.Headers) != len(in.Headers) {
+			t.Fatalf("headers changed: %q -> %q", in.Headers, out.Headers)
+		}
+		for k, v := range in.Headers {
+			if out.Headers[k] != v {
+				t.Fatalf("header %q changed: %q -> %q", k, v, out.Headers[k])
+			}
+		}
+	})
 }
