@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 		return queue.DurabilityWarnings(ctx, rdb)
 	}
-	admin := app.AdminServer(obs.NewAdmin(ready, reg, cfg.Dashboard.Path, dashboard))
+	admin := app.AdminServer(obs.NewAdmin(ready, reg, cfg.Dashboard.Path, dashboard, config.AdminIsLoopback(cfg.Ingest.AdminListen)))
 	return app.Serve(ctx, log, 10*time.Second,
 		app.Listener{Name: "public", Addr: cfg.Ingest.Listen, Server: public},
 		app.Listener{Name: "admin", Addr: cfg.Ingest.AdminListen, Server: admin})

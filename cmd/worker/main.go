@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 		return nil, queue.Ready(ctx, rdb)
 	}
-	admin := app.AdminServer(obs.NewAdmin(ready, reg, "", nil))
+	admin := app.AdminServer(obs.NewAdmin(ready, reg, "", nil, config.AdminIsLoopback(cfg.Worker.AdminListen)))
 	err = app.Serve(ctx, log, 5*time.Second, app.Listener{Name: "admin", Addr: cfg.Worker.AdminListen, Server: admin})
 	stopping.Store(true)
 	log.Info("stopping: no new tasks; waiting for in-flight handlers", zap.Duration("bound", cfg.Worker.ShutdownTimeout))

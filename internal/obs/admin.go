@@ -24,8 +24,11 @@ type ReadyFunc func(ctx context.Context) (warnings []string, err error)
 
 // NewAdmin returns the admin listener's handler: /healthz (alive),
 // /readyz (ready() within 2s), /metrics (gatherer), and the dashboard at
-// its path when dashboard is non-nil.
-func NewAdmin(ready ReadyFunc, gatherer prometheus.Gatherer, dashboardPath string, dashboard http.Handler) http.Handler {
+// its path when dashboard is non-nil. With loopbackHost (a listener bound
+// to loopback) every endpoint refuses a Host that is not loopback, as the
+// dashboard does: a DNS-rebinding page could otherwise read them. Every
+// response forbids framing and MIME sniffing.
+func NewAdmin(ready ReadyFunc, gatherer prometheus.Gatherer, dashboardPath string, dashboard http.Handler, loopbackHost bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -48,7 +51,24 @@ func NewAdmin(ready ReadyFunc, gatherer prometheus.Gatherer, dashboardPath strin
 	if dashboard != nil {
 		mux.Handle(dashboardPath, dashboard)
 	}
-	return mux
+	return browserGuard(mux, loopbackHost)
+}
+
+// browserGuard sets the headers that keep a logged-in operator's browser
+// from being turned against the admin listener (clickjacking, sniffing),
+// and applies the loopback Host policy when asked.
+func browserGuard(next http.Handler, loopbackHost bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		if loopbackHost && !isLoopbackHost(r.Host) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden_host"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -1,9 +1,12 @@
 package obs
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestSameOrigin(t *testing.T) {
@@ -57,5 +60,42 @@ func TestBasicAuth(t *testing.T) {
 		if w.Code != c.want || (c.want == 401 && w.Header().Get("WWW-Authenticate") == "") {
 			t.Fatalf("%q/%q: %d", c.user, c.pass, w.Code)
 		}
+	}
+}
+
+// Every admin endpoint follows the dashboard's Host policy and forbids
+// framing and sniffing.
+func TestAdminBrowserGuard(t *testing.T) {
+	ready := func(context.Context) ([]string, error) { return nil, nil }
+	dash := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>")) })
+	for _, c := range []struct {
+		name, path, host string
+		loopback         bool
+		want             int
+	}{
+		{"MetricsLoopback", "/metrics", "127.0.0.1:9090", true, 200},
+		{"MetricsRebinding", "/metrics", "evil.example:9090", true, 403},
+		{"ReadyzRebinding", "/readyz", "evil.example", true, 403},
+		{"HealthzRebinding", "/healthz", "evil.example", true, 403},
+		{"DashboardRebinding", "/monitoring/", "evil.example", true, 403},
+		{"DashboardLocalhost", "/monitoring/", "localhost:9090", true, 200},
+		{"PublicListenerAnyHost", "/metrics", "10.0.0.7:9090", false, 200},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := NewAdmin(ready, prometheus.NewRegistry(), "/monitoring/", dash, c.loopback)
+			r := httptest.NewRequest("GET", "http://"+c.host+c.path, nil)
+			r.Host = c.host
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != c.want {
+				t.Fatalf("status %d, want %d", w.Code, c.want)
+			}
+			for k, v := range map[string]string{"X-Frame-Options": "DENY",
+				"Content-Security-Policy": "frame-ancestors 'none'", "X-Content-Type-Options": "nosniff"} {
+				if got := w.Header().Get(k); got != v {
+					t.Errorf("%s = %q, want %q", k, got, v)
+				}
+			}
+		})
 	}
 }
