@@ -59,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
 	// The queue collector runs Redis scripts on every scrape: only ingest exports it.
 	reg.MustRegister(metrics.NewQueueMetricsCollector(inspector))
+	dl := queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes})
+	reg.MustRegister(obs.NewDeadLetterStreamCollector(dl.StreamSize, dl.Limits().MaxEntries, dl.Limits().MaxBytes))
 
 	var dashboard http.Handler
 	if !cfg.Dashboard.Disabled && (cfg.Dashboard.Password != "" || config.AdminIsLoopback(cfg.Ingest.AdminListen)) {

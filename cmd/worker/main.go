@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer flush()
-	mux := worker.NewMux(log, routes, worker.MuxOptions{Metrics: obs.NewWorkerMetrics(reg), DeadLetters: queue.NewDeadLetters(rdb), Tracer: tracer})
+	mux := worker.NewMux(log, routes, worker.MuxOptions{Metrics: obs.NewWorkerMetrics(reg), DeadLetters: queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes}), Tracer: tracer})
 
 	var redisErr atomic.Pointer[error]
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{

@@ -55,6 +55,10 @@ type Worker struct {
 	AdminListen     string        `yaml:"admin_listen"`     // default "127.0.0.1:9091"
 	Concurrency     int           `yaml:"concurrency"`      // default 20
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"` // default 25s
+	// DeadLetterMaxBytes bounds the dead-letter stream (a copy of every
+	// dead letter) by bytes; past it the oldest copies are trimmed, each
+	// logged and counted. Default 256 MiB; at least 1 MiB.
+	DeadLetterMaxBytes int64 `yaml:"dead_letter_max_bytes"`
 }
 
 type Dashboard struct {
@@ -246,6 +250,9 @@ func (c *Config) defaults() {
 		c.Worker.Concurrency = 20
 	}
 	defD(&c.Worker.ShutdownTimeout, 25*time.Second)
+	if c.Worker.DeadLetterMaxBytes == 0 {
+		c.Worker.DeadLetterMaxBytes = 256 << 20
+	}
 	def(&c.Dashboard.Path, "/monitoring/")
 	def(&c.Dashboard.Username, "ops")
 	defD(&c.Dedupe.TTL, 72*time.Hour)
@@ -291,6 +298,9 @@ func (c *Config) validate() error {
 	}
 	if c.Worker.Concurrency < 0 {
 		bad("worker.concurrency", "must be positive")
+	}
+	if c.Worker.DeadLetterMaxBytes < 1<<20 {
+		bad("worker.dead_letter_max_bytes", "must be at least 1048576 (1 MiB)")
 	}
 	if !strings.HasPrefix(c.Dashboard.Path, "/") || !strings.HasSuffix(c.Dashboard.Path, "/") || c.Dashboard.Path == "/" {
 		bad("dashboard.path", "must start and end with / and not be / itself")

@@ -23,7 +23,8 @@ func TestExportedAndRestore(t *testing.T) {
 	ctx := context.Background()
 	ev := &webhook.Event{Source: "stripe", ID: "evt_gone", Type: "charge.refunded", Body: []byte(`{"id":"evt_gone"}`),
 		ContentType: "application/json", ReceivedAt: time.Unix(1_750_000_000, 0).UTC()}
-	if _, err := queue.NewDeadLetters(rdb).Record(ctx, "stripe:app:evt_gone", "app", ev, errors.New("destination answered 410")); err != nil {
+	if _, err := queue.NewDeadLetters(rdb, queue.DeadLetterLimits{}).Record(ctx, webhook.DeadLetter{TaskID: "stripe:app:evt_gone", Route: "app",
+		Event: ev, Cause: errors.New("destination answered 410")}); err != nil {
 		t.Fatal(err)
 	}
 	c := ctl.New(rdb, ctl.Topology{Policies: map[string]webhook.Task{"app": {Route: "app", MaxRetry: 3, Timeout: 20 * time.Second}}})

@@ -1,6 +1,7 @@
 package obs
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -61,9 +62,10 @@ func (m *IngestMetrics) Redis(elapsed time.Duration, err error) {
 
 // WorkerMetrics implements worker.Metrics.
 type WorkerMetrics struct {
-	outcomes map[string]*prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	trimmed  prometheus.Counter
+	outcomes      map[string]*prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	trimmed       prometheus.Counter
+	streamTrimmed prometheus.Counter
 }
 
 // NewWorkerMetrics registers the worker series on reg.
@@ -86,8 +88,55 @@ func NewWorkerMetrics(reg prometheus.Registerer) *WorkerMetrics {
 		Help: "Archived (dead-lettered) tasks Asynq trimmed to make room; their events stay in the dead-letter stream."},
 		[]string{"queue"})
 	m.trimmed = trimmed.WithLabelValues("webhooks")
-	reg.MustRegister(m.duration, trimmed)
+	m.streamTrimmed = prometheus.NewCounter(prometheus.CounterOpts{Name: "hookq_dead_letter_stream_trimmed_total",
+		Help: "Dead-letter stream entries removed to keep the stream within its entry and byte bounds (each is logged)."})
+	reg.MustRegister(m.duration, trimmed, m.streamTrimmed)
 	return m
+}
+
+// StreamTrimmed implements worker.Metrics.
+func (m *WorkerMetrics) StreamTrimmed(n int) { m.streamTrimmed.Add(float64(n)) }
+
+// DeadLetterStreamSize reports the dead-letter stream's entries and bytes
+// (queue.DeadLetters.StreamSize).
+type DeadLetterStreamSize func(ctx context.Context) (entries, bytes int64, err error)
+
+// NewDeadLetterStreamCollector exports the dead-letter stream's size and
+// bounds at each scrape: two Redis reads.
+func NewDeadLetterStreamCollector(size DeadLetterStreamSize, maxEntries, maxBytes int64) prometheus.Collector {
+	return &dlqCollector{size: size, maxEntries: maxEntries, maxBytes: maxBytes,
+		entries:  prometheus.NewDesc("hookq_dead_letter_stream_entries", "Entries in the dead-letter stream.", nil, nil),
+		bytes:    prometheus.NewDesc("hookq_dead_letter_stream_bytes", "Bytes of field names and values in the dead-letter stream.", nil, nil),
+		maxE:     prometheus.NewDesc("hookq_dead_letter_stream_max_entries", "Entries past which the oldest dead-letter stream entries are trimmed.", nil, nil),
+		maxB:     prometheus.NewDesc("hookq_dead_letter_stream_max_bytes", "Bytes past which the oldest dead-letter stream entries are trimmed.", nil, nil),
+		scrapeOK: prometheus.NewDesc("hookq_dead_letter_stream_scrape_ok", "1 when the dead-letter stream size could be read.", nil, nil)}
+}
+
+type dlqCollector struct {
+	size                                 DeadLetterStreamSize
+	maxEntries, maxBytes                 int64
+	entries, bytes, maxE, maxB, scrapeOK *prometheus.Desc
+}
+
+func (c *dlqCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.entries, c.bytes, c.maxE, c.maxB, c.scrapeOK} {
+		ch <- d
+	}
+}
+
+func (c *dlqCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(c.maxE, prometheus.GaugeValue, float64(c.maxEntries))
+	ch <- prometheus.MustNewConstMetric(c.maxB, prometheus.GaugeValue, float64(c.maxBytes))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n, b, err := c.size(ctx)
+	if err != nil {
+		ch <- prometheus.MustNewConstMetric(c.scrapeOK, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.scrapeOK, prometheus.GaugeValue, 1)
+	ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(n))
+	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(b))
 }
 
 // ArchiveTrimmed implements worker.Metrics.

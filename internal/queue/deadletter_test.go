@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,7 +37,7 @@ func TestDeadLetterTrimPrediction(t *testing.T) {
 	}
 	rdb.ZAdd(ctx, archived, zs...)
 
-	dl := queue.NewDeadLetters(rdb)
+	dl := queue.NewDeadLetters(rdb, queue.DeadLetterLimits{})
 	ev := event("evt_dead")
 	if ok, err := queue.NewEnqueuer(rdb).Enqueue(ctx, ev, time.Hour, []webhook.Task{{Route: "app", Timeout: 5 * time.Second}}, nil); err != nil || ok {
 		t.Fatalf("enqueue: %v %v", ok, err)
@@ -48,11 +49,11 @@ func TestDeadLetterTrimPrediction(t *testing.T) {
 	srv.Start(asynq.HandlerFunc(func(ctx context.Context, task *asynq.Task) error {
 		e, _ := webhook.Decode(task.Payload())
 		id, _ := asynq.GetTaskID(ctx)
-		trimmed, err := dl.Record(ctx, id, "app", e, cause)
+		trims, err := dl.Record(ctx, webhook.DeadLetter{TaskID: id, Route: "app", Payload: task.Payload(), Event: e, Cause: cause})
 		if err != nil {
 			t.Error(err)
 		}
-		predicted <- trimmed
+		predicted <- trims.Archive
 		return fmt.Errorf("%w: %w", cause, asynq.SkipRetry)
 	}))
 	defer srv.Shutdown()
@@ -93,5 +94,83 @@ func TestDeadLetterTrimPrediction(t *testing.T) {
 	}
 	if e, err := webhook.Decode([]byte(msgs[0].Values["envelope"].(string))); err != nil || string(e.Body) != string(ev.Body) {
 		t.Fatalf("stream envelope: %v %v", e, err)
+	}
+}
+
+// The stream stays within its byte and entry bounds: the oldest entries go,
+// each reported, the newest is always kept, and the byte count matches what
+// the stream holds.
+func TestDeadLetterStreamBounded(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	ctx := context.Background()
+	const maxBytes = 64 << 10
+	dl := queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: maxBytes, MaxEntries: 50})
+	body := make([]byte, 10<<10)
+	for i := range body {
+		body[i] = 'a' + byte(i%26)
+	}
+	var reported []string
+	for i := 0; i < 40; i++ {
+		ev := &webhook.Event{Source: "stripe", ID: fmt.Sprintf("evt_%02d", i), Type: "t", Body: body}
+		trims, err := dl.Record(ctx, webhook.DeadLetter{TaskID: webhook.TaskID("stripe", "app", ev.ID), Route: "app", Event: ev, Cause: errors.New("410")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reported = append(reported, trims.Stream...)
+		entries, bytes, err := dl.StreamSize(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes > maxBytes {
+			t.Fatalf("after %d records: %d bytes in the stream, over the %d bound", i+1, bytes, maxBytes)
+		}
+		if int(entries)+len(reported) != i+1 {
+			t.Fatalf("after %d records: %d entries + %d reported trims", i+1, entries, len(reported))
+		}
+	}
+	msgs := rdb.XRange(ctx, queue.DeadLetterStream, "-", "+").Val()
+	var sum int64
+	for _, m := range msgs {
+		for k, v := range m.Values {
+			sum += int64(len(k) + len(v.(string)))
+		}
+	}
+	if _, bytes, _ := dl.StreamSize(ctx); bytes != sum {
+		t.Fatalf("byte counter %d, stream holds %d", bytes, sum)
+	}
+	if len(reported) < 30 || !strings.HasSuffix(reported[0], " stripe:app:evt_00") {
+		t.Fatalf("trims reported: %d, first %q", len(reported), reported)
+	}
+	if last := msgs[len(msgs)-1].Values["event_id"]; last != "evt_39" {
+		t.Fatalf("newest entry = %v", last)
+	}
+
+	// The entry bound applies too, and the newest entry survives even alone over the byte bound.
+	dl = queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: 1 << 20, MaxEntries: 3})
+	huge := &webhook.Event{Source: "stripe", ID: "evt_huge", Type: "t", Body: make([]byte, 2<<20)}
+	if _, err := dl.Record(ctx, webhook.DeadLetter{TaskID: "stripe:app:evt_huge", Route: "app", Event: huge, Cause: errors.New("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := rdb.XLen(ctx, queue.DeadLetterStream).Val(); n > 3 {
+		t.Fatalf("%d entries, bound 3", n)
+	}
+	if m := rdb.XRevRangeN(ctx, queue.DeadLetterStream, "+", "-", 1).Val(); len(m) != 1 || m[0].Values["event_id"] != "evt_huge" {
+		t.Fatal("newest entry trimmed")
+	}
+}
+
+// A payload that does not decode is kept as it was, with what its task id
+// says about it.
+func TestDeadLetterUndecodable(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	ctx := context.Background()
+	raw := []byte("\x00not an envelope")
+	if _, err := queue.NewDeadLetters(rdb, queue.DeadLetterLimits{}).Record(ctx, webhook.DeadLetter{TaskID: "seed:app:evt:1", Route: "app",
+		Payload: raw, Cause: errors.New("bad task envelope")}); err != nil {
+		t.Fatal(err)
+	}
+	m := rdb.XRange(ctx, queue.DeadLetterStream, "-", "+").Val()
+	if len(m) != 1 || m[0].Values["envelope"] != string(raw) || m[0].Values["source"] != "seed" || m[0].Values["event_id"] != "evt:1" {
+		t.Fatalf("stream = %+v", m)
 	}
 }

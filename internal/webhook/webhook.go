@@ -39,3 +39,20 @@ type Task struct {
 	MaxRetry int
 	Timeout  time.Duration // handler deadline; at least 1s (Asynq treats less as none)
 }
+
+// DeadLetter is a task the worker gives up on: its retries are spent, its
+// failure is permanent, or its payload does not decode.
+type DeadLetter struct {
+	TaskID  string
+	Route   string
+	Payload []byte // the task payload as enqueued, kept whatever it holds
+	Event   *Event // Payload decoded; nil when it does not decode
+	Cause   error
+}
+
+// DeadLetterTrims is what recording a dead letter pushes out, so none of it
+// goes unnoticed.
+type DeadLetterTrims struct {
+	Archive []string // ids of archived tasks Asynq trims to make room
+	Stream  []string // dead-letter stream entries removed to stay in bounds, as "<stream id> <task id>"
+}

@@ -78,13 +78,16 @@ type Metrics interface {
 	Task(route, eventType, outcome string, elapsed time.Duration)
 	// ArchiveTrimmed counts archived tasks Asynq drops to make room.
 	ArchiveTrimmed(n int)
+	// StreamTrimmed counts dead-letter stream entries removed to keep the
+	// stream within its bounds.
+	StreamTrimmed(n int)
 }
 
-// DeadLetters keeps a durable copy of every event about to be dead-lettered
-// and reports which archived tasks Asynq will trim to make room for it
-// (queue.DeadLetters).
+// DeadLetters keeps a durable copy of every task about to be dead-lettered
+// and reports what that pushes out: archived tasks Asynq will trim, and old
+// copies removed to keep the copies bounded (queue.DeadLetters).
 type DeadLetters interface {
-	Record(ctx context.Context, taskID, route string, ev *webhook.Event, cause error) (trimmed []string, err error)
+	Record(ctx context.Context, l webhook.DeadLetter) (webhook.DeadLetterTrims, error)
 }
 
 // Mux dispatches tasks to routes by task type.
@@ -115,21 +118,27 @@ func NewMux(log *zap.Logger, routes []Route, opt MuxOptions) *Mux {
 // ProcessTask implements asynq.Handler.
 func (mux *Mux) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	start := time.Now()
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	route, ok := mux.routes[t.Type()]
 	if !ok {
 		// Config changed while tasks were queued: keep retrying so a
 		// restored route still gets them; operators see them in the dashboard.
-		mux.log.Warn("no route for task type", zap.String("type", t.Type()))
-		return fmt.Errorf("no route configured for task type %q", t.Type())
+		err := fmt.Errorf("no route configured for task type %q", t.Type())
+		mux.log.Warn("no route for task type", zap.String("type", t.Type()), zap.Int("attempt", retried+1))
+		if retried >= maxRetry {
+			mux.recordDeadLetter(ctx, mux.log, strings.TrimPrefix(t.Type(), webhook.TaskTypePrefix), t.Payload(), nil, err)
+		}
+		return err
 	}
 	ev, err := webhook.Decode(t.Payload())
 	if err != nil {
 		mux.log.Error("undecodable task", zap.String("route", route.Name), zap.Error(err))
 		mux.observe(route.Name, "", "dead_lettered", start)
-		return fmt.Errorf("%v: %w", err, asynq.SkipRetry)
+		err = fmt.Errorf("%v: %w", err, asynq.SkipRetry)
+		mux.recordDeadLetter(ctx, mux.log, route.Name, t.Payload(), nil, err)
+		return err
 	}
-	retried, _ := asynq.GetRetryCount(ctx)
-	maxRetry, _ := asynq.GetMaxRetry(ctx)
 	tp := t.Headers()[trace.Header]
 	traceID, _ := trace.Parse(tp)
 	ctx, down, endSpan := mux.tracer.Start(ctx, "task "+route.Name, tp, attribute.String("hookq.route", route.Name),
@@ -156,7 +165,7 @@ func (mux *Mux) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	case errors.Is(err, asynq.SkipRetry) || retried >= maxRetry:
 		mux.observe(route.Name, ev.Type, "dead_lettered", start)
 		log.Error("task dead-lettered", zap.Error(err), zap.Duration("latency", elapsed))
-		mux.recordDeadLetter(ctx, log, route.Name, ev, err)
+		mux.recordDeadLetter(ctx, log, route.Name, t.Payload(), ev, err)
 	default:
 		mux.observe(route.Name, ev.Type, "retried", start)
 		log.Warn("task failed, will retry", zap.Error(err), zap.Duration("latency", elapsed))
@@ -170,24 +179,34 @@ func (mux *Mux) observe(route, eventType, outcome string, start time.Time) {
 	}
 }
 
-// recordDeadLetter copies the event out before Asynq archives it and makes
-// every trim of the archive visible: a metric and a log line per task.
-func (mux *Mux) recordDeadLetter(ctx context.Context, log *zap.Logger, route string, ev *webhook.Event, cause error) {
+// recordDeadLetter copies the task's payload out before Asynq archives it
+// (ev is nil when the payload does not decode: the raw bytes are kept) and
+// makes every trim visible: a metric and a log line per trimmed task or
+// stream entry.
+func (mux *Mux) recordDeadLetter(ctx context.Context, log *zap.Logger, route string, payload []byte, ev *webhook.Event, cause error) {
 	if mux.dl == nil {
 		return
 	}
 	id, _ := asynq.GetTaskID(ctx)
-	trimmed, err := mux.dl.Record(context.WithoutCancel(ctx), id, route, ev, cause)
+	trims, err := mux.dl.Record(context.WithoutCancel(ctx), webhook.DeadLetter{TaskID: id, Route: route, Payload: payload, Event: ev, Cause: cause})
 	if err != nil {
-		log.Error("could not copy dead-lettered event to the dead-letter stream", zap.Error(err))
+		log.Error("could not copy dead-lettered event to the dead-letter stream", zap.String("task_id", id), zap.Error(err))
 		return
 	}
-	for _, t := range trimmed {
+	for _, t := range trims.Archive {
 		log.Warn("dead-letter queue full or expired: Asynq trims this archived task; its event stays in the dead-letter stream",
 			zap.String("trimmed_task_id", t))
 	}
-	if len(trimmed) > 0 && mux.m != nil {
-		mux.m.ArchiveTrimmed(len(trimmed))
+	for _, e := range trims.Stream {
+		log.Error("dead-letter stream over its bounds: its oldest entry is removed for good", zap.String("trimmed_entry", e))
+	}
+	if mux.m != nil {
+		if len(trims.Archive) > 0 {
+			mux.m.ArchiveTrimmed(len(trims.Archive))
+		}
+		if len(trims.Stream) > 0 {
+			mux.m.StreamTrimmed(len(trims.Stream))
+		}
 	}
 }
 

@@ -1,10 +1,13 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,6 +109,45 @@ func TestForwardClassification(t *testing.T) {
 type recMetrics struct{ outcomes []string }
 
 func (r *recMetrics) ArchiveTrimmed(int) {}
+
+func (r *recMetrics) StreamTrimmed(int) {}
+
+type recDeadLetters struct{ got []webhook.DeadLetter }
+
+func (r *recDeadLetters) Record(_ context.Context, l webhook.DeadLetter) (webhook.DeadLetterTrims, error) {
+	r.got = append(r.got, l)
+	return webhook.DeadLetterTrims{}, nil
+}
+
+// Every task given up on is copied, the undecodable and the route-less
+// included, with its payload as it was.
+func TestEveryDeadLetterRecorded(t *testing.T) {
+	payload := webhook.Encode(&webhook.Event{Source: "s", ID: "e", Type: "t", Body: []byte(`{}`)})
+	dl := &recDeadLetters{}
+	mux := NewMux(zap.NewNop(), []Route{
+		{Name: "gone", Handler: HandlerFunc(func(context.Context, *webhook.Event) error { return fmt.Errorf("410: %w", ErrPermanent) })},
+		{Name: "ok", Handler: HandlerFunc(func(context.Context, *webhook.Event) error { return nil })},
+	}, MuxOptions{DeadLetters: dl})
+	ctx := context.Background() // no asynq metadata: retried 0 = max 0, the last attempt
+	mux.ProcessTask(ctx, asynq.NewTask("hookq:gone", payload))
+	mux.ProcessTask(ctx, asynq.NewTask("hookq:ok", payload))
+	undecodable := []byte(`{"source":"s","event_id":"e","body":` + strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000) + `}`)
+	mux.ProcessTask(ctx, asynq.NewTask("hookq:ok", undecodable))
+	mux.ProcessTask(ctx, asynq.NewTask("hookq:removed-route", payload))
+	if len(dl.got) != 3 {
+		t.Fatalf("recorded %d dead letters, want 3: %+v", len(dl.got), dl.got)
+	}
+	for i, want := range []struct {
+		route   string
+		payload []byte
+		decoded bool
+	}{{"gone", payload, true}, {"ok", undecodable, false}, {"removed-route", payload, false}} {
+		g := dl.got[i]
+		if g.Route != want.route || !bytes.Equal(g.Payload, want.payload) || (g.Event != nil) != want.decoded || g.Cause == nil {
+			t.Errorf("dead letter %d = route %q, %d payload bytes, decoded %v, cause %v", i, g.Route, len(g.Payload), g.Event != nil, g.Cause)
+		}
+	}
+}
 
 func (r *recMetrics) Task(route, eventType, outcome string, _ time.Duration) {
 	r.outcomes = append(r.outcomes, route+"/"+outcome)
