@@ -115,11 +115,10 @@ func buildSources(cfg *config.Config) (map[string]*ingest.Source, error) {
 	}
 	for _, r := range cfg.Routes {
 		src := out[r.Source]
-		src.Routes = append(src.Routes, ingest.Route{Events: r.Events, Task: webhook.Task{
+		src.Routes = append(src.Routes, ingest.Route{Events: r.Events, PassHeaders: r.PassHeaders, Task: webhook.Task{
 			Route: r.Name, MaxRetry: *r.MaxRetries,
 			Timeout: r.Timeout + 5*time.Second, // the handler's own timeout fires first
 		}})
-		src.KeepHeaders = append(src.KeepHeaders, r.PassHeaders...)
 	}
 	return out, nil
 }

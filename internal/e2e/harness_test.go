@@ -41,6 +41,8 @@ type sink struct {
 type delivery struct {
 	EventID, EventType, Attempt, Source, ContentType, Traceparent string
 	Body                                                          []byte
+	Query                                                         string // the route's url query, to tell routes apart
+	Header                                                        http.Header
 }
 
 func newSink(t *testing.T) *sink {
@@ -52,7 +54,7 @@ func newSink(t *testing.T) *sink {
 		b, _ := io.ReadAll(r.Body)
 		d := delivery{EventID: r.Header.Get("X-Hookq-Event-Id"), EventType: r.Header.Get("X-Hookq-Event-Type"),
 			Attempt: r.Header.Get("X-Hookq-Attempt"), Source: r.Header.Get("X-Hookq-Source"), ContentType: r.Header.Get("Content-Type"),
-			Traceparent: r.Header.Get("traceparent"), Body: b}
+			Traceparent: r.Header.Get("traceparent"), Body: b, Query: r.URL.RawQuery, Header: r.Header.Clone()}
 		s.mu.Lock()
 		s.got = append(s.got, d)
 		n := 0
@@ -134,6 +136,7 @@ type stackOpts struct {
 	maxRetries int
 	shutdown   string // worker shutdown_timeout
 	otlp       string // tracing.otlp_endpoint; empty = tracing off
+	routes     string // more routes, YAML list items; SINK in them is the sink's URL
 }
 
 func startStack(t *testing.T, o stackOpts) *stack {
@@ -193,6 +196,7 @@ routes:
     max_retries: %d
     backoff: { base: %s, max: 2s }
 `, pub, adm, o.maxBody, wadm, o.shutdown, s.sink.URL, o.maxRetries, o.backoff)
+	cfg += strings.ReplaceAll(o.routes, "SINK", s.sink.URL)
 	if o.otlp != "" {
 		cfg += "tracing: { otlp_endpoint: \"" + o.otlp + "\" }\n"
 	}

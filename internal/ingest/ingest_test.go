@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -97,9 +98,9 @@ func newTestServer(t *testing.T, enq Enqueuer) http.Handler {
 		t.Fatal(err)
 	}
 	src := &Source{Name: "seed", Type: "hmac", Verifier: v, DedupeTTL: time.Hour,
-		EventID: verify.Field{JSON: "id"}, EventType: verify.Field{JSON: "type"}, KeepHeaders: []string{"X-Request-Id"},
+		EventID: verify.Field{JSON: "id"}, EventType: verify.Field{JSON: "type"},
 		Routes: []Route{
-			{Events: []string{"payment_*"}, Task: webhook.Task{Route: "payments", MaxRetry: 3}},
+			{Events: []string{"payment_*"}, Task: webhook.Task{Route: "payments", MaxRetry: 3}, PassHeaders: []string{"X-Request-Id", "Authorization"}},
 			{Events: nil, Task: webhook.Task{Route: "audit"}},
 			{Events: []string{"order_*"}, Task: webhook.Task{Route: "orders"}},
 		}}
@@ -168,8 +169,18 @@ func TestHandleWebhook(t *testing.T) {
 					routes = append(routes, tk.Route)
 				}
 				ev := c.enq.got[0]
-				if !bytes.Equal(ev.Body, c.body) || ev.Headers["X-Request-Id"] != "req-7" || ev.VerifiedBy != "hmac" || ev.ReceivedAt.IsZero() {
+				if !bytes.Equal(ev.Body, c.body) || ev.Headers != nil || ev.VerifiedBy != "hmac" || ev.ReceivedAt.IsZero() {
 					t.Fatalf("event = %+v", ev)
+				}
+				// pass_headers stay with their own route.
+				for _, tk := range c.enq.tasks[0] {
+					want := map[string]string(nil)
+					if tk.Route == "payments" {
+						want = map[string]string{"X-Request-Id": "req-7"}
+					}
+					if fmt.Sprint(tk.Headers) != fmt.Sprint(want) {
+						t.Fatalf("route %s carries headers %v, want %v", tk.Route, tk.Headers, want)
+					}
 				}
 			}
 			if strings.Join(routes, ",") != strings.Join(c.tasks, ",") {

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/hookq/hookq/internal/verify"
@@ -15,9 +16,7 @@ type Source struct {
 	EventID   verify.Field // zero: sha256 of the body
 	EventType verify.Field
 	DedupeTTL time.Duration
-	// KeepHeaders are request headers carried with the event (pass_headers).
-	KeepHeaders []string
-	Routes      []Route
+	Routes    []Route
 }
 
 // Route sends events whose type matches one of Events (globs; empty = all)
@@ -25,14 +24,20 @@ type Source struct {
 type Route struct {
 	Events []string
 	Task   webhook.Task
+	// PassHeaders are request headers kept in this route's task only
+	// (pass_headers): a token meant for one destination reaches no other.
+	PassHeaders []string
 }
 
-// tasksFor returns one task per route matching eventType.
-func (s *Source) tasksFor(eventType string) []webhook.Task {
+// tasksFor returns one task per route matching eventType, each carrying the
+// values of its own route's PassHeaders from h.
+func (s *Source) tasksFor(eventType string, h http.Header) []webhook.Task {
 	var out []webhook.Task
 	for _, r := range s.Routes {
 		if matchAny(r.Events, eventType) {
-			out = append(out, r.Task)
+			t := r.Task
+			t.Headers = keepHeaders(h, r.PassHeaders)
+			out = append(out, t)
 		}
 	}
 	return out

@@ -66,13 +66,12 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m 
 			if ev.Type, err = p.eventType(c.Request.Header, src.EventType); err != nil {
 				return 0, "", nil, err
 			}
-			tasks := src.tasksFor(ev.Type)
+			tasks := src.tasksFor(ev.Type, c.Request.Header)
 			if len(tasks) == 0 {
 				return http.StatusOK, "ignored", nil, nil
 			}
 			// The whole header, parameters included: forward passes it on as sent.
 			ev.Body, ev.ContentType, ev.ReceivedAt, ev.VerifiedBy = body, c.GetHeader("Content-Type"), start.UTC(), src.Type
-			ev.Headers = keepHeaders(c.Request.Header, src.KeepHeaders)
 			ctx, cancel := context.WithTimeout(reqCtx, opt.RedisTimeout)
 			defer cancel()
 			t0 := time.Now()

@@ -96,8 +96,14 @@ func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Dura
 	args[3] = hex.EncodeToString(nonce)
 	for _, t := range tasks {
 		id := webhook.TaskID(ev.Source, t.Route, ev.ID)
+		p := payload
+		if t.Headers != nil { // this route's own kept headers, seen by no other route
+			e := *ev
+			e.Headers = t.Headers
+			p = webhook.Encode(&e)
+		}
 		keys = append(keys, taskKey(id))
-		args = append(args, id, encodeTaskMessage(webhook.TaskType(t.Route), payload, headers, id, Queue, t.MaxRetry, t.Timeout))
+		args = append(args, id, encodeTaskMessage(webhook.TaskType(t.Route), p, headers, id, Queue, t.MaxRetry, t.Timeout))
 	}
 	n, err := script.Run(ctx, q.rdb, keys, args...).Int()
 	if err != nil {

@@ -211,3 +211,31 @@ func TestDedupeLifecycleAfterDelete(t *testing.T) {
 		t.Fatalf("after delete and window: dup=%v err=%v, want accepted", dup, err)
 	}
 }
+
+// Each route's task carries only that route's kept headers.
+func TestPerRouteHeaders(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	ctx := context.Background()
+	ev := event("evt_hdr")
+	tasks := []webhook.Task{
+		{Route: "billing", Timeout: 5 * time.Second, Headers: map[string]string{"Authorization": "Bearer billing-only"}},
+		{Route: "audit", Timeout: 5 * time.Second},
+	}
+	if dup, err := queue.NewEnqueuer(rdb).Enqueue(ctx, ev, time.Hour, tasks, nil); err != nil || dup {
+		t.Fatalf("enqueue: %v %v", dup, err)
+	}
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	for route, want := range map[string]string{"billing": "Bearer billing-only", "audit": ""} {
+		info, err := insp.GetTaskInfo(queue.Queue, webhook.TaskID("stripe", route, "evt_hdr"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := webhook.Decode(info.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Headers["Authorization"] != want || (want == "" && bytes.Contains(info.Payload, []byte("billing-only"))) {
+			t.Fatalf("route %s: headers %v", route, e.Headers)
+		}
+	}
+}

@@ -38,6 +38,10 @@ type Task struct {
 	Route    string
 	MaxRetry int
 	Timeout  time.Duration // handler deadline; at least 1s (Asynq treats less as none)
+	// Headers are the request headers kept for this route alone (its
+	// pass_headers); when set they replace the event's Headers in this
+	// route's task.
+	Headers map[string]string
 }
 
 // DeadLetter is a task the worker gives up on: its retries are spent, its
