@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -21,8 +22,12 @@ import (
 // does not decode included, with its bytes as they were.
 func TestAcceptedBodiesDecodeAndEveryDeadLetterIsCopied(t *testing.T) {
 	s := startStack(t, stackOpts{maxBody: 64 << 10})
-	// The object holding "data" is level 1: 9,999 levels in all.
-	deep := []byte(`{"id":"evt_deep","type":"test.deep","data":` + strings.Repeat("[", 9_998) + strings.Repeat("]", 9_998) + `}`)
+	// The object holding "data" is level 1: 10,000 levels in all, the most
+	// encoding/json accepts.
+	deep := []byte(`{"id":"evt_deep","type":"test.deep","data":` + strings.Repeat("[", 9_999) + strings.Repeat("]", 9_999) + `}`)
+	if !json.Valid(deep) {
+		t.Fatal("test body is not valid JSON")
+	}
 	if status, resp, _ := s.post("seed", deep, seedSecret); status != 200 || !strings.Contains(resp, "accepted") {
 		t.Fatalf("deep body: %d %s", status, resp)
 	}
