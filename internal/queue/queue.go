@@ -43,6 +43,23 @@ func MarkKey(source, eventID string) string {
 	return "hookq:{" + Queue + "}:seen:" + source + ":" + eventID
 }
 
+type nonceKey struct{}
+
+// NewNonce returns a fresh attempt nonce for WithNonce.
+func NewNonce() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// WithNonce makes Enqueue use nonce as its attempt nonce instead of a fresh
+// one. A caller that retries an attempt whose outcome it does not know (a
+// timeout: the script may have run) passes the same nonce again, and the
+// script answers accepted for its own earlier write instead of duplicate.
+func WithNonce(ctx context.Context, nonce string) context.Context {
+	return context.WithValue(ctx, nonceKey{}, nonce)
+}
+
 func taskKey(id string) string { return "asynq:{" + Queue + "}:t:" + id }
 
 // KEYS[1] mark, KEYS[2] pending list, KEYS[3] asynq:queues, KEYS[4..] task hashes.
@@ -83,8 +100,10 @@ func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Dura
 		return false, errors.New("queue: no tasks")
 	}
 	payload := webhook.Encode(ev)
-	nonce := make([]byte, 12)
-	rand.Read(nonce)
+	nonce, _ := ctx.Value(nonceKey{}).(string)
+	if nonce == "" {
+		nonce = NewNonce()
+	}
 	keys := make([]string, 3, 3+len(tasks))
 	keys[0] = MarkKey(ev.Source, ev.ID)
 	keys[1] = "asynq:{" + Queue + "}:pending"
@@ -93,7 +112,7 @@ func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Dura
 	args[0] = strconv.FormatInt(ttl.Milliseconds(), 10)
 	args[1] = strconv.FormatInt(time.Now().UnixNano(), 10)
 	args[2] = Queue
-	args[3] = hex.EncodeToString(nonce)
+	args[3] = nonce
 	for _, t := range tasks {
 		id := webhook.TaskID(ev.Source, t.Route, ev.ID)
 		p := payload
