@@ -23,6 +23,7 @@ import (
 	"github.com/hookq/hookq/internal/ingest"
 	"github.com/hookq/hookq/internal/obs"
 	"github.com/hookq/hookq/internal/queue"
+	"github.com/hookq/hookq/internal/spool"
 	"github.com/hookq/hookq/internal/verify"
 	"github.com/hookq/hookq/internal/webhook"
 )
@@ -79,8 +80,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer flush()
+	var enq ingest.Enqueuer = queue.NewEnqueuer(rdb)
+	var sp *spool.Spool
+	if cfg.Ingest.Spool.Dir != "" {
+		sm := obs.NewSpoolMetrics(reg, func() spool.Stats { return sp.Stats() })
+		sp, err = spool.Open(log, enq, spool.Options{Dir: cfg.Ingest.Spool.Dir, MaxBytes: cfg.Ingest.Spool.MaxBytes,
+			RedisTimeout: cfg.Ingest.RedisTimeout, Metrics: sm})
+		if err != nil {
+			return err
+		}
+		defer sp.Close()
+		enq = sp
+		log.Info("spool", zap.String("dir", cfg.Ingest.Spool.Dir), zap.Int64("max_bytes", cfg.Ingest.Spool.MaxBytes))
+	}
 	public := &http.Server{
-		Handler: ingest.NewServer(log, sources, queue.NewEnqueuer(rdb), m, ingest.Options{
+		Handler: ingest.NewServer(log, sources, enq, m, ingest.Options{
 			MaxBodyBytes: cfg.Ingest.MaxBodyBytes, RedisTimeout: cfg.Ingest.RedisTimeout, Tracer: tracer}),
 		ReadHeaderTimeout: 5 * time.Second,  // slow-header clients are cut off
 		ReadTimeout:       10 * time.Second, // slow-body clients too
@@ -90,6 +104,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	ready := func(ctx context.Context) ([]string, error) {
 		if err := queue.Ready(ctx, rdb); err != nil {
+			// With room on the spool, webhooks are still acknowledged durably.
+			if sp != nil && sp.Accepting() {
+				return []string{"redis unavailable, events go to the local spool: " + err.Error()}, nil
+			}
 			return nil, err
 		}
 		return queue.DurabilityWarnings(ctx, rdb)

@@ -49,6 +49,13 @@ type Ingest struct {
 	MaxBodyBytes int64  `yaml:"max_body_bytes"` // default 1 MiB
 	// RedisTimeout bounds one dedupe+enqueue; past it the request gets 503.
 	RedisTimeout time.Duration `yaml:"redis_timeout"` // default 2s
+	Spool        Spool         `yaml:"spool"`
+}
+
+// Spool is ingest's durable local spool: off unless Dir is set.
+type Spool struct {
+	Dir      string `yaml:"dir"`       // one per replica, on a persistent disk; empty: no spool
+	MaxBytes int64  `yaml:"max_bytes"` // default 1 GiB; past it webhooks get 503
 }
 
 type Worker struct {
@@ -245,6 +252,9 @@ func (c *Config) defaults() {
 		c.Ingest.MaxBodyBytes = 1 << 20
 	}
 	defD(&c.Ingest.RedisTimeout, 2*time.Second)
+	if c.Ingest.Spool.Dir != "" && c.Ingest.Spool.MaxBytes == 0 {
+		c.Ingest.Spool.MaxBytes = 1 << 30
+	}
 	def(&c.Worker.AdminListen, "127.0.0.1:9091")
 	if c.Worker.Concurrency == 0 {
 		c.Worker.Concurrency = 20
@@ -295,6 +305,14 @@ func (c *Config) validate() error {
 	}
 	if c.Ingest.RedisTimeout < 10*time.Millisecond || c.Ingest.RedisTimeout > 4*time.Second {
 		bad("ingest.redis_timeout", "must be between 10ms and 4s (every request is answered within 5s)")
+	}
+	switch sp := c.Ingest.Spool; {
+	case sp.Dir == "" && sp.MaxBytes != 0:
+		bad("ingest.spool.max_bytes", "set ingest.spool.dir too, or the spool stays off")
+	case sp.Dir != "" && sp.MaxBytes < 1<<20:
+		bad("ingest.spool.max_bytes", "must be at least 1048576 (1 MiB)")
+	case sp.Dir != "" && sp.MaxBytes < 2*c.Ingest.MaxBodyBytes:
+		bad("ingest.spool.max_bytes", "must hold at least two bodies of ingest.max_body_bytes")
 	}
 	if c.Worker.Concurrency < 0 {
 		bad("worker.concurrency", "must be positive")

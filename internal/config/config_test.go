@@ -32,8 +32,18 @@ func TestDefaults(t *testing.T) {
 		*r.MaxRetries != 8 || r.Backoff.Base != 5*time.Second || r.Backoff.Max != time.Hour {
 		t.Fatalf("defaults wrong: %+v", c)
 	}
+	if c.Ingest.Spool.Dir != "" || c.Ingest.Spool.MaxBytes != 0 {
+		t.Fatalf("spool on by default: %+v", c.Ingest.Spool)
+	}
 	if string(c.Sources[0].Verifier.Secrets[0]) != "whsec_x" {
 		t.Fatal("secret not expanded")
+	}
+}
+
+func TestSpoolDefaultSize(t *testing.T) {
+	c, err := Parse([]byte("ingest: {spool: {dir: /var/lib/hookq/spool}}\n"+minimal), env(map[string]string{"STRIPE_SECRET": "x"}))
+	if err != nil || c.Ingest.Spool.MaxBytes != 1<<30 {
+		t.Fatalf("%+v %v", c.Ingest.Spool, err)
 	}
 }
 
@@ -84,6 +94,12 @@ sources: [{name: a, verifier: {type: github, secrets: [x]}}, {name: a, verifier:
 sources: [{name: "A B", verifier: {type: github, secrets: [x]}}]`, []string{"sources[0].name"}},
 		{"BadYAML", "sources: [", []string{"config:"}},
 		{"UnknownField", "sorces: []", []string{"sorces"}},
+		{"SpoolSizeWithoutDir", `
+ingest: {spool: {max_bytes: 100000000}}
+sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"ingest.spool.max_bytes", "ingest.spool.dir"}},
+		{"SpoolTooSmall", `
+ingest: {spool: {dir: /tmp/s, max_bytes: 1000}}
+sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"ingest.spool.max_bytes", "at least"}},
 		{"BadRedisURL", `
 redis: {url: "http://x"}
 sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"redis.url"}},

@@ -20,6 +20,14 @@ type Enqueuer interface {
 	Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Duration, tasks []webhook.Task, headers map[string]string) (duplicate bool, err error)
 }
 
+// Spooler is an Enqueuer that, when Redis cannot take an event, may keep it
+// on a durable local spool instead (spool.Spool); spooled reports that it did,
+// and the answer says so.
+type Spooler interface {
+	Enqueuer
+	EnqueueOrSpool(ctx context.Context, ev *webhook.Event, ttl time.Duration, tasks []webhook.Task, headers map[string]string) (duplicate, spooled bool, err error)
+}
+
 // Metrics records what ingest saw. A nil Metrics records nothing.
 type Metrics interface {
 	// Request is called once per webhook request; reason is the status word

@@ -26,6 +26,7 @@ type response struct {
 	Source    string `json:"source,omitempty"`
 	EventID   string `json:"event_id,omitempty"`
 	EventType string `json:"event_type,omitempty"`
+	Spooled   bool   `json:"spooled,omitempty"` // durable on this replica's disk, not yet in Redis
 }
 
 // handleWebhook reads, in order: look up source → read the body under the
@@ -39,6 +40,7 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m 
 		reqCtx, tp, endSpan := opt.Tracer.Start(c.Request.Context(), "webhook "+name, trace.FromRequest(c.GetHeader(trace.Header)),
 			attribute.String("hookq.source", name))
 		var body []byte
+		var spooled bool
 		ev := &webhook.Event{Source: name}
 		status, reason, raw, err := func() (int, string, []byte, error) {
 			src, ok := sources[name]
@@ -75,7 +77,7 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m 
 			ctx, cancel := context.WithTimeout(reqCtx, opt.RedisTimeout)
 			defer cancel()
 			t0 := time.Now()
-			dup, err := enq.Enqueue(ctx, ev, src.DedupeTTL, tasks, map[string]string{trace.Header: tp})
+			dup, err := enqueue(ctx, enq, ev, src.DedupeTTL, tasks, map[string]string{trace.Header: tp}, &spooled)
 			m.Redis(time.Since(t0), err)
 			if err != nil {
 				return 0, "", nil, err
@@ -100,7 +102,7 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m 
 		case raw != nil:
 			c.Data(status, "application/json; charset=utf-8", raw)
 		default:
-			c.JSON(status, response{Status: reason, Source: ev.Source, EventID: ev.ID, EventType: ev.Type})
+			c.JSON(status, response{Status: reason, Source: ev.Source, EventID: ev.ID, EventType: ev.Type, Spooled: spooled})
 		}
 		endSpan(err)
 		elapsed := time.Since(start)
@@ -116,6 +118,16 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m 
 			log.Info("webhook", fields...)
 		}
 	}
+}
+
+// enqueue uses the spool when enq has one; *spooled reports that it did.
+func enqueue(ctx context.Context, enq Enqueuer, ev *webhook.Event, ttl time.Duration, tasks []webhook.Task, headers map[string]string, spooled *bool) (bool, error) {
+	if s, ok := enq.(Spooler); ok {
+		dup, sp, err := s.EnqueueOrSpool(ctx, ev, ttl, tasks, headers)
+		*spooled = sp
+		return dup, err
+	}
+	return enq.Enqueue(ctx, ev, ttl, tasks, headers)
 }
 
 // readBody reads at most limit bytes. A declared Content-Length over the

@@ -95,6 +95,7 @@ type Spool struct {
 	mu      sync.Mutex
 	records int
 	bytes   int64 // committed plus reserved by appends in flight
+	full    bool  // an event was refused for room since the last drain
 	broken  error // a failed commit: appends refused until restart
 
 	// down: Redis failed last time it was asked. While it is and the spool
@@ -217,6 +218,7 @@ func (s *Spool) append(rec *record) error {
 		return fmt.Errorf("spool unusable: %v", s.broken)
 	}
 	if s.bytes+int64(len(v)) > s.opt.MaxBytes {
+		s.full = true
 		s.mu.Unlock()
 		return fmt.Errorf("%w (%d bytes of %d)", ErrFull, s.bytes, s.opt.MaxBytes)
 	}
@@ -265,7 +267,7 @@ func (s *Spool) count() int {
 func (s *Spool) Accepting() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.broken == nil && s.bytes < s.opt.MaxBytes
+	return s.broken == nil && !s.full
 }
 
 // Stats reads the spool's state.
@@ -417,6 +419,7 @@ func (s *Spool) drainStep(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	s.records -= n
 	s.bytes -= freed
+	s.full = false
 	s.mu.Unlock()
 	for _, r := range results {
 		s.m.Drained(r)
