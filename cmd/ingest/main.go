@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer rdb.Close()
-	warnDurability(ctx, log, rdb)
+	go warnDurability(ctx, log, rdb) // only logs: a Redis that is down must not delay serving from the spool
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -103,6 +103,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		MaxHeaderBytes:    64 << 10, // larger header blocks get 431
 	}
 	ready := func(ctx context.Context) ([]string, error) {
+		if sp != nil { // leave time to answer from the spool
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, time.Second)
+			defer cancel()
+		}
 		if err := queue.Ready(ctx, rdb); err != nil {
 			// With room on the spool, webhooks are still acknowledged durably.
 			if sp != nil && sp.Accepting() {

@@ -178,6 +178,7 @@ type cluster struct {
 	ingestURL string
 	ingestAdm string
 	ingest    *proc
+	spoolDir  string // ingest.spool.dir; empty: no spool
 	workers   []*proc
 	workerAdm []string
 
@@ -191,6 +192,7 @@ type clusterOpts struct {
 	failRate    float64
 	slowRate    float64
 	slow        time.Duration
+	spool       bool // ingest with a local spool
 }
 
 func startCluster(t *testing.T, o clusterOpts, sent *sync.Map) *cluster {
@@ -232,6 +234,9 @@ func startCluster(t *testing.T, o clusterOpts, sent *sync.Map) *cluster {
 	c.ingestAdm = fmt.Sprintf("http://127.0.0.1:%d", adm)
 	c.env = append(os.Environ(), "REDIS_URL="+c.redis.URL(), "CHAOS_SECRET="+chaosSecret)
 	c.env = append(c.env, "HOOKQ_CONFIG=") // the -config flag decides
+	if o.spool {
+		c.spoolDir = filepath.Join(dir, "spool")
+	}
 	// One config per process: worker.admin_listen differs per worker.
 	ingestCfg := c.writeConfig("ingest.yaml", pub, adm, redistest.FreePort(t), o.concurrency)
 	c.ingest = c.start("ingest", "ingest", ingestCfg)
@@ -257,7 +262,7 @@ ingest:
   admin_listen: "127.0.0.1:%d"
   max_body_bytes: 65536
   redis_timeout: 1s
-worker:
+%sworker:
   admin_listen: "127.0.0.1:%d"
   concurrency: %d
   shutdown_timeout: 10s
@@ -277,12 +282,19 @@ routes:
     timeout: 5s
     max_retries: 25
     backoff: { base: 1s, max: 5s }
-`, pub, adm, wadm, concurrency, chaosSource, chaosRoute, chaosSource, c.sink.URL)
+`, pub, adm, c.spoolYAML(), wadm, concurrency, chaosSource, chaosRoute, chaosSource, c.sink.URL)
 	path := filepath.Join(c.dir, name)
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		c.t.Fatal(err)
 	}
 	return path
+}
+
+func (c *cluster) spoolYAML() string {
+	if c.spoolDir == "" {
+		return ""
+	}
+	return fmt.Sprintf("  spool: { dir: %q, max_bytes: 268435456 }\n", c.spoolDir)
 }
 
 // start runs binary with config; its output is appended to dir/name.log.
@@ -321,6 +333,15 @@ func (c *cluster) kill9(p *proc) {
 	p.killed = true
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.done
+}
+
+// restartIngest kill -9s ingest, starts it again on the same config (and
+// spool directory) and waits for its /readyz.
+func (c *cluster) restartIngest() {
+	c.t.Helper()
+	c.kill9(c.ingest)
+	c.ingest = c.start("ingest", "ingest", c.ingest.config)
+	c.waitReady(c.ingestAdm, 20*time.Second)
 }
 
 // restartWorker kill -9s worker i, waits pause, starts it again on the same
@@ -410,6 +431,7 @@ type load struct {
 	otherErrs     int
 	gaveUp        int
 	lastErr       string
+	spooled       atomic.Int64 // 200 answers with "spooled": true
 }
 
 type ack struct {
@@ -534,10 +556,14 @@ func (l *load) post(body []byte) (int, string, error) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	var r struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
+		Status  string `json:"status"`
+		Error   string `json:"error"`
+		Spooled bool   `json:"spooled"`
 	}
 	json.Unmarshal(b, &r)
+	if r.Spooled {
+		l.spooled.Add(1)
+	}
 	kind := r.Status
 	if kind == "" {
 		kind = r.Error

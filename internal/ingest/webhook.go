@@ -109,6 +109,9 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m 
 		m.Request(ev.Source, status, reason, elapsed, len(body))
 		fields := []zap.Field{zap.String("source", name), zap.String("event_id", ev.ID), zap.String("event_type", ev.Type),
 			zap.Int("status", status), zap.String("reason", reason), zap.Duration("latency", elapsed), zap.Int("bytes", len(body)), zap.String("trace_id", tp[3:35])}
+		if spooled {
+			fields = append(fields, zap.Bool("spooled", true))
+		}
 		switch {
 		case status >= 500:
 			log.Warn("webhook", append(fields, zap.Error(err))...)

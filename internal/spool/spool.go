@@ -81,6 +81,7 @@ var ErrFull = errors.New("spool full")
 const (
 	batchRecords = 256     // records per drain step
 	batchBytes   = 8 << 20 // and at most this many bytes
+	drainWindow  = 32      // enqueues in flight while draining
 	maxBackoff   = 2 * time.Second
 )
 
@@ -349,31 +350,65 @@ func (s *Spool) drainStep(ctx context.Context) (int, error) {
 		}
 		return nil
 	})
+	// Decode in order; then the oldest record alone probes Redis, and the
+	// rest go drainWindow at a time: one script per record, and with AOF
+	// fsync "always" Redis fsyncs once per event-loop pass, so concurrent
+	// scripts share that cost.
+	outcome := make([]error, len(batch)) // nil, errCorrupt, a refusal, or unavailable
+	dups := make([]bool, len(batch))
+	recs := make([]*record, len(batch))
+	for i, e := range batch {
+		if recs[i], outcome[i] = decodeRecord(e.val); outcome[i] != nil {
+			s.log.Error("spool record unreadable: moved aside, not replayed", zap.Uint64("seq", binary.BigEndian.Uint64(e.key)), zap.Int("bytes", len(e.val)), zap.Error(outcome[i]))
+		}
+	}
+	send := func(i int) {
+		r := recs[i]
+		rctx, cancel := context.WithTimeout(queue.WithNonce(ctx, r.nonce), s.opt.RedisTimeout)
+		dups[i], outcome[i] = s.inner.Enqueue(rctx, r.ev, r.ttl, r.tasks, r.headers)
+		cancel()
+	}
+	probed := false
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, drainWindow)
+	for i := range batch {
+		if recs[i] == nil {
+			continue
+		}
+		if !probed {
+			if send(i); outcome[i] != nil && errors.Is(outcome[i], webhook.ErrQueueUnavailable) {
+				break
+			}
+			probed = true
+			if s.down.Swap(false) { // Redis answers: live events go to it again
+				s.log.Info("Redis answers again: draining the spool", zap.Int("records", s.count()))
+			}
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			send(i)
+		}()
+	}
+	wg.Wait()
 	var done, corrupt, rejected []entry
 	var results []string
 	var stepErr error
-	for _, e := range batch {
-		rec, err := decodeRecord(e.val)
-		if err != nil {
-			s.log.Error("spool record unreadable: moved aside, not replayed", zap.Uint64("seq", binary.BigEndian.Uint64(e.key)), zap.Int("bytes", len(e.val)), zap.Error(err))
-			corrupt = append(corrupt, e)
-			continue
-		}
-		rctx, cancel := context.WithTimeout(queue.WithNonce(ctx, rec.nonce), s.opt.RedisTimeout)
-		dup, err := s.inner.Enqueue(rctx, rec.ev, rec.ttl, rec.tasks, rec.headers)
-		cancel()
-		if err != nil && errors.Is(err, webhook.ErrQueueUnavailable) {
-			stepErr = err
-			break
-		}
-		if s.down.Swap(false) { // Redis answers: live events go to it again
-			s.log.Info("Redis answers again: draining the spool", zap.Int("records", s.count()))
-		}
+	for i, e := range batch {
+		err := outcome[i]
 		switch {
+		case recs[i] == nil:
+			corrupt = append(corrupt, e)
+		case err != nil && errors.Is(err, webhook.ErrQueueUnavailable):
+			stepErr = err // stays for the next step
 		case err != nil:
-			s.log.Error("Redis refused a spooled event: moved aside", zap.String("event", rec.ev.Summary()), zap.Error(err))
+			s.log.Error("Redis refused a spooled event: moved aside", zap.String("event", recs[i].ev.Summary()), zap.Error(err))
 			rejected = append(rejected, e)
-		case dup:
+		case !probed:
+			// not sent: the probe failed
+		case dups[i]:
 			done = append(done, e)
 			results = append(results, "duplicate")
 		default:
