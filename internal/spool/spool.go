@@ -185,6 +185,9 @@ func (s *Spool) EnqueueOrSpool(ctx context.Context, ev *webhook.Event, ttl time.
 	var redisErr error
 	if !s.down.Load() || s.count() <= 0 {
 		dup, err := s.inner.Enqueue(queue.WithNonce(ctx, nonce), ev, ttl, tasks, headers)
+		if err == nil && s.down.Load() {
+			s.down.Store(false)
+		}
 		if err == nil || !errors.Is(err, webhook.ErrQueueUnavailable) {
 			return dup, false, err
 		}
