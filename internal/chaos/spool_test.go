@@ -166,7 +166,7 @@ func TestChaosSpool(t *testing.T) {
 		}
 		waiting = append(waiting, fmt.Sprintf("%s (%s)", id, info.State))
 	}
-	t.Logf("LOST %d; not delivered yet but in Redis (short mode: awaiting Asynq's lease recovery) %d %v", len(lost), len(waiting), waiting[:min(5, len(waiting))])
+	t.Logf("LOST %d; in Redis but not delivered yet (awaiting Asynq's lease recovery) %d %v", len(lost), len(waiting), waiting[:min(5, len(waiting))])
 	if len(lost) > 0 {
 		t.Errorf("%d acknowledged events lost:\n  %s", len(lost), strings.Join(lost[:min(10, len(lost))], "\n  "))
 	}
