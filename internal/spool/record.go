@@ -14,7 +14,7 @@ import (
 // drain repeats exactly the attempt that failed:
 //
 //	version(1) crc32c(4, over the rest) appended_at(8, unix ns) nonce ttl(ns)
-//	ntasks {route max_retry timeout(ns)} nheaders {key value} envelope
+//	ntasks {route max_retry timeout(ns) nheaders {key value}} nheaders {key value} envelope
 //
 // strings and the envelope are uvarint-length-prefixed, integers varints.
 // bbolt already makes a commit all-or-nothing; the checksum is the second
@@ -47,14 +47,20 @@ func (r *record) encode() []byte {
 		b = appendString(b, t.Route)
 		b = binary.AppendVarint(b, int64(t.MaxRetry))
 		b = binary.AppendVarint(b, int64(t.Timeout))
+		b = appendMap(b, t.Headers)
 	}
-	b = binary.AppendUvarint(b, uint64(len(r.headers)))
-	for k, v := range r.headers {
+	b = appendMap(b, r.headers)
+	b = appendString(b, string(env))
+	binary.BigEndian.PutUint32(b[1:5], crc32.Checksum(b[5:], castagnoli))
+	return b
+}
+
+func appendMap(b []byte, m map[string]string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(m)))
+	for k, v := range m {
 		b = appendString(b, k)
 		b = appendString(b, v)
 	}
-	b = appendString(b, string(env))
-	binary.BigEndian.PutUint32(b[1:5], crc32.Checksum(b[5:], castagnoli))
 	return b
 }
 
@@ -81,18 +87,11 @@ func decodeRecord(b []byte) (*record, error) {
 		d.err = true
 	}
 	for i := uint64(0); i < n && !d.err; i++ {
-		r.tasks = append(r.tasks, webhook.Task{Route: d.string(), MaxRetry: int(d.varint()), Timeout: time.Duration(d.varint())})
+		t := webhook.Task{Route: d.string(), MaxRetry: int(d.varint()), Timeout: time.Duration(d.varint())}
+		t.Headers = d.stringMap()
+		r.tasks = append(r.tasks, t)
 	}
-	if n = d.uvarint(); n > 1024 {
-		d.err = true
-	}
-	for i := uint64(0); i < n && !d.err; i++ {
-		if r.headers == nil {
-			r.headers = map[string]string{}
-		}
-		k := d.string()
-		r.headers[k] = d.string()
-	}
+	r.headers = d.stringMap()
 	env := d.string()
 	if d.err || len(d.b) != 0 {
 		return nil, fmt.Errorf("%w: bad layout", errCorrupt)
@@ -140,6 +139,23 @@ func (d *decoder) uvarint() uint64 {
 	}
 	d.b = d.b[n:]
 	return v
+}
+
+// stringMap reads what appendMap wrote; nil when empty.
+func (d *decoder) stringMap() map[string]string {
+	n := d.uvarint()
+	if n > 1024 {
+		d.err = true
+	}
+	var m map[string]string
+	for i := uint64(0); i < n && !d.err; i++ {
+		if m == nil {
+			m = map[string]string{}
+		}
+		k := d.string()
+		m[k] = d.string()
+	}
+	return m
 }
 
 func (d *decoder) string() string {

@@ -12,11 +12,11 @@ import (
 
 func TestRecordRoundTrip(t *testing.T) {
 	r := &record{appendedAt: time.Unix(1_750_000_000, 123).UTC(), nonce: "0123456789abcdef01234567", ttl: 72 * time.Hour,
-		tasks:   []webhook.Task{{Route: "app", MaxRetry: 8, Timeout: 15 * time.Second}, {Route: "audit", Timeout: 6 * time.Second}},
+		tasks:   []webhook.Task{{Route: "app", MaxRetry: 8, Timeout: 15 * time.Second, Headers: map[string]string{"X-Request-Id": "r1"}}, {Route: "audit", Timeout: 6 * time.Second}},
 		headers: map[string]string{"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
 		ev: &webhook.Event{Source: "stripe", ID: "evt_1", Type: "charge.refunded", Body: []byte("{\"id\":\"evt_1\"}\r\n"),
-			ContentType: "application/json", Headers: map[string]string{"X-Request-Id": "r1"},
-			ReceivedAt: time.Unix(1_750_000_000, 0).UTC(), VerifiedBy: "stripe"}}
+			ContentType: "application/json",
+			ReceivedAt:  time.Unix(1_750_000_000, 0).UTC(), VerifiedBy: "stripe"}}
 	b := r.encode()
 	got, err := decodeRecord(b)
 	if err != nil {
