@@ -94,8 +94,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		log.Info("spool", zap.String("dir", cfg.Ingest.Spool.Dir), zap.Int64("max_bytes", cfg.Ingest.Spool.MaxBytes))
 	}
 	public := &http.Server{
-		Handler: ingest.NewServer(log, sources, enq, m, ingest.Options{
-			MaxBodyBytes: cfg.Ingest.MaxBodyBytes, RedisTimeout: cfg.Ingest.RedisTimeout, Tracer: tracer}),
+		Handler: ingest.NewServer(log, sources, enq, queue.NewTokens(rdb), m, ingest.Options{
+			MaxBodyBytes: cfg.Ingest.MaxBodyBytes, RedisTimeout: cfg.Ingest.RedisTimeout, Tracer: tracer,
+			MaxConcurrentReads: cfg.Ingest.MaxConcurrentReads}),
 		ReadHeaderTimeout: 5 * time.Second,  // slow-header clients are cut off
 		ReadTimeout:       10 * time.Second, // slow-body clients too
 		WriteTimeout:      15 * time.Second,
@@ -119,7 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	admin := app.AdminServer(obs.NewAdmin(ready, reg, cfg.Dashboard.Path, dashboard, config.AdminIsLoopback(cfg.Ingest.AdminListen)))
 	return app.Serve(ctx, log, 10*time.Second,
-		app.Listener{Name: "public", Addr: cfg.Ingest.Listen, Server: public},
+		app.Listener{Name: "public", Addr: cfg.Ingest.Listen, Server: public, MaxConns: cfg.Ingest.MaxConnections},
 		app.Listener{Name: "admin", Addr: cfg.Ingest.AdminListen, Server: admin})
 }
 
@@ -127,13 +128,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 func buildSources(cfg *config.Config) (map[string]*ingest.Source, error) {
 	out := make(map[string]*ingest.Source, len(cfg.Sources))
 	for _, s := range cfg.Sources {
-		v, err := verify.New(s.Verifier.Spec())
+		spec := s.Spec()
+		v, err := verify.New(spec)
 		if err != nil {
 			return nil, fmt.Errorf("source %s: %w", s.Name, err)
 		}
 		kind, _ := verify.Lookup(s.Verifier.Type)
+		idDef, typeDef := kind.EventID, kind.EventType
+		format := kind.Format(spec)
+		if format == verify.FormatForm && kind.Format(verify.Spec{}) != verify.FormatForm {
+			idDef, typeDef = kind.FormEventID, kind.FormEventType
+		}
 		src := &ingest.Source{Name: s.Name, Type: s.Verifier.Type, Verifier: v, DedupeTTL: s.DedupeTTL,
-			EventID: field(s.EventID, kind.EventID), EventType: field(s.EventType, kind.EventType)}
+			EventID: field(s.EventID, idDef), EventType: field(s.EventType, typeDef),
+			Format: format, SignatureHeaders: verify.SignatureHeaders(spec)}
 		out[s.Name] = src
 	}
 	for _, r := range cfg.Routes {

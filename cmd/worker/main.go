@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer flush()
-	mux := worker.NewMux(log, routes, worker.MuxOptions{Metrics: obs.NewWorkerMetrics(reg), DeadLetters: queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes}), Tracer: tracer})
+	mux := worker.NewMux(log, routes, worker.MuxOptions{Metrics: obs.NewWorkerMetrics(reg, routeEvents(cfg)), DeadLetters: queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes}), Tracer: tracer})
 
 	var redisErr atomic.Pointer[error]
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
@@ -120,6 +120,15 @@ func buildRoutes(cfg *config.Config, log *zap.Logger, business map[string]handle
 		out = append(out, worker.Route{Name: r.Name, Handler: h, Backoff: worker.Backoff{Base: r.Backoff.Base, Max: r.Backoff.Max}})
 	}
 	return out, nil
+}
+
+// routeEvents maps each route to its events globs (metric labels).
+func routeEvents(cfg *config.Config) map[string][]string {
+	out := make(map[string][]string, len(cfg.Routes))
+	for _, r := range cfg.Routes {
+		out[r.Name] = r.Events
+	}
+	return out
 }
 
 // onceLease outlasts any handler run: the longest route timeout (plus the

@@ -17,6 +17,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+	"golang.org/x/net/netutil"
 
 	"github.com/hookq/hookq/internal/config"
 	"github.com/hookq/hookq/internal/obs"
@@ -70,6 +71,9 @@ type Listener struct {
 	Name   string
 	Addr   string
 	Server *http.Server
+	// MaxConns bounds open connections (0 = unbounded); further clients
+	// wait in the kernel's accept queue.
+	MaxConns int
 }
 
 // Serve listens on every listener (failing at once if one cannot bind),
@@ -84,6 +88,9 @@ func Serve(ctx context.Context, log *zap.Logger, grace time.Duration, ls ...List
 				o.Server.Close()
 			}
 			return fmt.Errorf("%s: listen %s: %w", l.Name, l.Addr, err)
+		}
+		if l.MaxConns > 0 {
+			ln = netutil.LimitListener(ln, l.MaxConns)
 		}
 		log.Info("listening", zap.String("listener", l.Name), zap.String("addr", ln.Addr().String()))
 		go func(l Listener) {
@@ -117,11 +124,11 @@ func Tracing(ctx context.Context, cfg *config.Config, service string, log *zap.L
 	if cfg.Tracing.Endpoint == "" {
 		return nil, func() {}, nil
 	}
-	t, shutdown, err := trace.Setup(ctx, cfg.Tracing.Endpoint, service, cfg.Tracing.SampleRatio)
+	t, shutdown, err := trace.Setup(ctx, cfg.Tracing.Endpoint, service, *cfg.Tracing.SampleRatio)
 	if err != nil {
 		return nil, nil, err
 	}
-	log.Info("tracing", zap.String("otlp_endpoint", cfg.Tracing.Endpoint), zap.Float64("sample_ratio", cfg.Tracing.SampleRatio))
+	log.Info("tracing", zap.String("otlp_endpoint", cfg.Tracing.Endpoint), zap.Float64("sample_ratio", *cfg.Tracing.SampleRatio))
 	return t, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

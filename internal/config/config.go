@@ -35,8 +35,8 @@ type Config struct {
 
 // Tracing exports OpenTelemetry spans over OTLP/HTTP; off when Endpoint is empty.
 type Tracing struct {
-	Endpoint    string  `yaml:"otlp_endpoint"` // e.g. http://127.0.0.1:4318
-	SampleRatio float64 `yaml:"sample_ratio"`  // new traces sampled; default 1
+	Endpoint    string   `yaml:"otlp_endpoint"` // e.g. http://127.0.0.1:4318
+	SampleRatio *float64 `yaml:"sample_ratio"`  // share of new traces sampled, 0..1; default 1 (0 samples none)
 }
 
 type Redis struct {
@@ -49,7 +49,13 @@ type Ingest struct {
 	MaxBodyBytes int64  `yaml:"max_body_bytes"` // default 1 MiB
 	// RedisTimeout bounds one dedupe+enqueue; past it the request gets 503.
 	RedisTimeout time.Duration `yaml:"redis_timeout"` // default 2s
-	Spool        Spool         `yaml:"spool"`
+	// MaxConnections bounds open connections on the public listener;
+	// further clients wait in the accept queue. Default 1024.
+	MaxConnections int `yaml:"max_connections"`
+	// MaxConcurrentReads bounds request bodies read at once; past it a
+	// request gets 503 + Retry-After. Default 64.
+	MaxConcurrentReads int   `yaml:"max_concurrent_reads"`
+	Spool              Spool `yaml:"spool"`
 }
 
 // Spool is ingest's durable local spool: off unless Dir is set.
@@ -96,6 +102,18 @@ type Source struct {
 	EventID   Field         `yaml:"event_id"`
 	EventType Field         `yaml:"event_type"`
 	DedupeTTL time.Duration `yaml:"dedupe_ttl"` // default dedupe.ttl
+	// BodyFormat is how this source's bodies are read: json or form
+	// (application/x-www-form-urlencoded). Default: the verifier type's
+	// (form for twilio, json for the rest). The request's Content-Type
+	// never decides it.
+	BodyFormat string `yaml:"body_format"`
+}
+
+// Spec is the source's verifier spec, body format included.
+func (s Source) Spec() verify.Spec {
+	spec := s.Verifier.Spec()
+	spec.BodyFormat = s.BodyFormat
+	return spec
 }
 
 type Verifier struct {
@@ -255,6 +273,12 @@ func (c *Config) defaults() {
 	if c.Ingest.Spool.Dir != "" && c.Ingest.Spool.MaxBytes == 0 {
 		c.Ingest.Spool.MaxBytes = 1 << 30
 	}
+	if c.Ingest.MaxConnections == 0 {
+		c.Ingest.MaxConnections = 1024
+	}
+	if c.Ingest.MaxConcurrentReads == 0 {
+		c.Ingest.MaxConcurrentReads = 64
+	}
 	def(&c.Worker.AdminListen, "127.0.0.1:9091")
 	if c.Worker.Concurrency == 0 {
 		c.Worker.Concurrency = 20
@@ -267,8 +291,9 @@ func (c *Config) defaults() {
 	def(&c.Dashboard.Username, "ops")
 	defD(&c.Dedupe.TTL, 72*time.Hour)
 	def(&c.Log.Level, "info")
-	if c.Tracing.SampleRatio == 0 {
-		c.Tracing.SampleRatio = 1
+	if c.Tracing.SampleRatio == nil {
+		one := 1.0
+		c.Tracing.SampleRatio = &one
 	}
 	for i := range c.Sources {
 		defD(&c.Sources[i].DedupeTTL, c.Dedupe.TTL)
@@ -306,6 +331,12 @@ func (c *Config) validate() error {
 	if c.Ingest.RedisTimeout < 10*time.Millisecond || c.Ingest.RedisTimeout > 4*time.Second {
 		bad("ingest.redis_timeout", "must be between 10ms and 4s (every request is answered within 5s)")
 	}
+	if c.Ingest.MaxConnections < 0 {
+		bad("ingest.max_connections", "must be positive")
+	}
+	if c.Ingest.MaxConcurrentReads < 0 || c.Ingest.MaxConcurrentReads > c.Ingest.MaxConnections {
+		bad("ingest.max_concurrent_reads", "must be between 1 and ingest.max_connections")
+	}
 	switch sp := c.Ingest.Spool; {
 	case sp.Dir == "" && sp.MaxBytes != 0:
 		bad("ingest.spool.max_bytes", "set ingest.spool.dir too, or the spool stays off")
@@ -334,7 +365,7 @@ func (c *Config) validate() error {
 	if c.Tracing.Endpoint != "" && !strings.HasPrefix(c.Tracing.Endpoint, "http://") && !strings.HasPrefix(c.Tracing.Endpoint, "https://") {
 		bad("tracing.otlp_endpoint", "must be an http:// or https:// URL")
 	}
-	if c.Tracing.SampleRatio < 0 || c.Tracing.SampleRatio > 1 {
+	if r := *c.Tracing.SampleRatio; !(r >= 0 && r <= 1) {
 		bad("tracing.sample_ratio", "must be between 0 and 1")
 	}
 	if len(c.Sources) == 0 {
@@ -356,7 +387,7 @@ func (c *Config) validate() error {
 		uniqueName(key, s.Name, sources)
 		if s.Verifier.Type == "" {
 			bad(key+".verifier.type", "is required (one of %v)", verify.Types())
-		} else if _, err := verify.New(s.Verifier.Spec()); err != nil {
+		} else if _, err := verify.New(s.Spec()); err != nil {
 			bad(key+".verifier", "%v", err)
 		}
 		for _, f := range []struct {

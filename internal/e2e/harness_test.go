@@ -136,7 +136,11 @@ type stackOpts struct {
 	maxRetries int
 	shutdown   string // worker shutdown_timeout
 	otlp       string // tracing.otlp_endpoint; empty = tracing off
-	routes     string // more routes, YAML list items; SINK in them is the sink's URL
+	sampling   string // tracing.sample_ratio; empty = default
+	// sources and routes are YAML list items appended to the seed's
+	// sources and routes; SINK in them is the sink's URL, {{INGEST}} the
+	// public base URL.
+	sources, routes string
 }
 
 func startStack(t *testing.T, o stackOpts) *stack {
@@ -196,9 +200,13 @@ routes:
     max_retries: %d
     backoff: { base: %s, max: 2s }
 `, pub, adm, o.maxBody, wadm, o.shutdown, s.sink.URL, o.maxRetries, o.backoff)
-	cfg += strings.ReplaceAll(o.routes, "SINK", s.sink.URL)
+	cfg = strings.Replace(cfg, "routes:\n", strings.ReplaceAll(o.sources, "{{INGEST}}", s.ingestURL)+"routes:\n", 1)
+	cfg += strings.ReplaceAll(strings.ReplaceAll(o.routes, "SINK", s.sink.URL), "{{INGEST}}", s.ingestURL)
 	if o.otlp != "" {
 		cfg += "tracing: { otlp_endpoint: \"" + o.otlp + "\" }\n"
+		if o.sampling != "" {
+			cfg = strings.Replace(cfg, "tracing: {", "tracing: { sample_ratio: "+o.sampling+",", 1)
+		}
 	}
 	s.config = filepath.Join(t.TempDir(), "hookq.yaml")
 	if err := os.WriteFile(s.config, []byte(cfg), 0o600); err != nil {

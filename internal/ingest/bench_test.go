@@ -52,7 +52,7 @@ func BenchmarkIngest(b *testing.B) {
 		// As in production: a JSON info log line and the metrics per request.
 		log, _ := obs.NewLogger(io.Discard, "info")
 		m := obs.NewIngestMetrics(prometheus.NewRegistry())
-		h := ingest.NewServer(log, sources, queue.NewEnqueuer(rdb), m, ingest.Options{})
+		h := ingest.NewServer(log, sources, queue.NewEnqueuer(rdb), queue.NewTokens(rdb), m, ingest.Options{})
 		runLoad(b, h, body)
 	})
 }

@@ -7,6 +7,10 @@ import (
 	"github.com/hookq/hookq/internal/webhook"
 )
 
+// errBusy: every body-read slot is taken; the provider retries after
+// Retry-After.
+var errBusy = errors.New("ingest busy")
+
 // errorTable is the one place errors become HTTP statuses and reason codes.
 var errorTable = []struct {
 	err    error
@@ -20,6 +24,7 @@ var errorTable = []struct {
 	{webhook.ErrBodyTooLarge, http.StatusRequestEntityTooLarge, "body_too_large"},
 	{webhook.ErrMalformedPayload, http.StatusBadRequest, "malformed_payload"},
 	{webhook.ErrQueueUnavailable, http.StatusServiceUnavailable, "queue_unavailable"},
+	{errBusy, http.StatusServiceUnavailable, "overloaded"},
 }
 
 // statusOf maps err to its status and reason; anything unknown is a 500

@@ -43,9 +43,16 @@ func TestExtract(t *testing.T) {
 		{"ErrTab", `{"id":"a\tb"}`, "application/json", verify.Field{JSON: "id"}, "", true},
 		{"ErrDEL", `{"id":"a\u007fb"}`, "application/json", verify.Field{JSON: "id"}, "", true},
 		{"ErrMissingHeader", `{}`, "application/json", verify.Field{Header: "X-Nope"}, "", true},
+		{"ErrDuplicateKey", `{"id":"a","id":"b"}`, "application/json", verify.Field{JSON: "id"}, "", true},
+		{"ErrCaseVariantKey", `{"event-data":{"id":"a"},"EVENT-DATA":{"id":"b"}}`, "application/json", verify.Field{JSON: "event-data.id"}, "", true},
+		{"ErrDuplicateFormField", `MessageSid=SM1&MessageSid=SM2`, "application/x-www-form-urlencoded", verify.Field{JSON: "MessageSid"}, "", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := newPayload([]byte(c.body), c.ctype).field(h, c.f, "event id")
+			format := verify.FormatJSON
+			if c.ctype == "application/x-www-form-urlencoded" {
+				format = verify.FormatForm
+			}
+			got, err := newPayload([]byte(c.body), format).field(h, c.f, "event id")
 			if c.err {
 				if !errors.Is(err, webhook.ErrMalformedPayload) {
 					t.Fatalf("err = %v, want malformed", err)
@@ -65,9 +72,19 @@ func TestExtract(t *testing.T) {
 	if _, err := newPayload([]byte(`{}`), "").first(h, verify.Field{Header: "A", Else: &verify.Field{Header: "B"}}, "event id"); !errors.Is(err, webhook.ErrMalformedPayload) {
 		t.Fatalf("no location present: %v", err)
 	}
-	id, _ := newPayload([]byte("abc"), "").eventID(h, verify.Field{})
+	id, _ := newPayload([]byte("abc"), "").eventID(h, verify.Field{}, nil)
 	if id != "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
 		t.Fatalf("body hash id = %s", id)
+	}
+	// A signature over decoded content: the id hashes that, not the bytes.
+	id, _ = newPayload([]byte("a=b"), verify.FormatForm).eventID(h, verify.Field{}, []byte("abc"))
+	if id != "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Fatalf("signed-content id = %s", id)
+	}
+	// A present but refused location never falls back to the next one.
+	dup := http.Header{"A": {"1", "2"}, "B": {"3"}}
+	if _, err := newPayload(nil, "").first(dup, verify.Field{Header: "A", Else: &verify.Field{Header: "B"}}, "event id"); err == nil {
+		t.Fatal("a repeated header fell back to the next location")
 	}
 }
 
@@ -104,7 +121,7 @@ func newTestServer(t *testing.T, enq Enqueuer) http.Handler {
 			{Events: nil, Task: webhook.Task{Route: "audit"}},
 			{Events: []string{"order_*"}, Task: webhook.Task{Route: "orders"}},
 		}}
-	return NewServer(zap.NewNop(), map[string]*Source{"seed": src}, enq, nil, Options{MaxBodyBytes: 1024, RedisTimeout: 100 * time.Millisecond})
+	return NewServer(zap.NewNop(), map[string]*Source{"seed": src}, enq, nil, nil, Options{MaxBodyBytes: 1024, RedisTimeout: 100 * time.Millisecond})
 }
 
 func do(h http.Handler, method, path string, body []byte, secret string) *httptest.ResponseRecorder {
@@ -195,7 +212,7 @@ func TestIgnoredWhenNoRoute(t *testing.T) {
 	src := &Source{Name: "seed", Verifier: v, EventID: verify.Field{JSON: "id"}, EventType: verify.Field{JSON: "type"},
 		Routes: []Route{{Events: []string{"order_*"}, Task: webhook.Task{Route: "orders"}}}}
 	enq := &fakeEnqueuer{}
-	h := NewServer(zap.NewNop(), map[string]*Source{"seed": src}, enq, nil, Options{})
+	h := NewServer(zap.NewNop(), map[string]*Source{"seed": src}, enq, nil, nil, Options{})
 	w := do(h, "POST", "/webhooks/seed", []byte(`{"id":"e","type":"ping"}`), "s3cret")
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"status":"ignored"`) || len(enq.got) != 0 {
 		t.Fatalf("got %d %s, enqueued %d", w.Code, w.Body.String(), len(enq.got))

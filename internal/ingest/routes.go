@@ -8,9 +8,9 @@ import (
 )
 
 // addRoutes lists every public route.
-func addRoutes(r *gin.Engine, log *zap.Logger, sources map[string]*Source, enq Enqueuer, m Metrics, opt Options) {
+func addRoutes(r *gin.Engine, log *zap.Logger, sources map[string]*Source, enq Enqueuer, tokens Tokens, m Metrics, opt Options) {
 	r.Use(recoverJSON(log))
-	r.POST("/webhooks/:source", handleWebhook(log, sources, enq, m, opt))
+	r.POST("/webhooks/:source", handleWebhook(log, sources, enq, tokens, m, opt))
 	r.NoMethod(func(c *gin.Context) {
 		c.Header("Allow", "POST")
 		c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method_not_allowed"})

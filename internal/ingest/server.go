@@ -28,6 +28,16 @@ type Spooler interface {
 	EnqueueOrSpool(ctx context.Context, ev *webhook.Event, ttl time.Duration, tasks []webhook.Task, headers map[string]string) (duplicate, spooled bool, err error)
 }
 
+// Tokens remembers one-time signature tokens (queue.Tokens), shared by
+// every ingest replica.
+type Tokens interface {
+	// Bind binds token to bodyHash for ttl. It returns an error wrapping
+	// webhook.ErrInvalidSignature when the token is already bound to
+	// another body (a replayed signature), or webhook.ErrQueueUnavailable when Redis does not answer.
+	// Binding the same body again succeeds: that is a provider's retry.
+	Bind(ctx context.Context, source, token string, bodyHash [32]byte, ttl time.Duration) error
+}
+
 // Metrics records what ingest saw. A nil Metrics records nothing.
 type Metrics interface {
 	// Request is called once per webhook request; reason is the status word
@@ -43,10 +53,13 @@ type Options struct {
 	RedisTimeout time.Duration // default 2s; past it the request gets 503
 	RetryAfter   time.Duration // Retry-After on 503; default 5s
 	Tracer       *trace.Tracer // exports a span per request when set
+	// MaxConcurrentReads bounds the request bodies read at once, and so the
+	// memory they hold; past it a request gets 503 + Retry-After. Default 64.
+	MaxConcurrentReads int
 }
 
 // NewServer returns the public handler. sources are keyed by name.
-func NewServer(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m Metrics, opt Options) http.Handler {
+func NewServer(log *zap.Logger, sources map[string]*Source, enq Enqueuer, tokens Tokens, m Metrics, opt Options) http.Handler {
 	if opt.MaxBodyBytes <= 0 {
 		opt.MaxBodyBytes = 1 << 20
 	}
@@ -56,6 +69,9 @@ func NewServer(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m Metr
 	if opt.RetryAfter <= 0 {
 		opt.RetryAfter = 5 * time.Second
 	}
+	if opt.MaxConcurrentReads <= 0 {
+		opt.MaxConcurrentReads = 64
+	}
 	if m == nil {
 		m = nopMetrics{}
 	}
@@ -63,7 +79,7 @@ func NewServer(log *zap.Logger, sources map[string]*Source, enq Enqueuer, m Metr
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	addRoutes(r, log, sources, enq, m, opt)
+	addRoutes(r, log, sources, enq, tokens, m, opt)
 	return r
 }
 

@@ -15,8 +15,14 @@ type Source struct {
 	Verifier  verify.Verifier
 	EventID   verify.Field // zero: sha256 of the body
 	EventType verify.Field
-	DedupeTTL time.Duration
-	Routes    []Route
+	// Format is how bodies are read (verify.FormatJSON or FormatForm): a
+	// property of the source, never of the request's Content-Type.
+	Format string
+	// SignatureHeaders: a request carrying none of them is refused before
+	// its body is read. Empty when the signature travels in the body.
+	SignatureHeaders []string
+	DedupeTTL        time.Duration
+	Routes           []Route
 }
 
 // Route sends events whose type matches one of Events (globs; empty = all)

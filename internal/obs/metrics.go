@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hookq/hookq/internal/webhook"
 )
 
 var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
@@ -66,12 +68,21 @@ type WorkerMetrics struct {
 	duration      *prometheus.HistogramVec
 	trimmed       prometheus.Counter
 	streamTrimmed prometheus.Counter
+	events        map[string][]string
 }
 
-// NewWorkerMetrics registers the worker series on reg.
-func NewWorkerMetrics(reg prometheus.Registerer) *WorkerMetrics {
+// OtherEventType is the event_type label of every type no route names.
+const OtherEventType = "other"
+
+// NewWorkerMetrics registers the worker series on reg. routeEvents holds
+// each route's events globs: the event_type label is the type itself when
+// the route names it literally, the matching glob when one matches, and
+// "other" otherwise. Event types are chosen by whoever sends the webhook
+// (in GitHub, Shopify and GitLab they are not even signed), so labels come
+// only from the configuration and strangers cannot create series.
+func NewWorkerMetrics(reg prometheus.Registerer, routeEvents map[string][]string) *WorkerMetrics {
 	labels := []string{"route", "event_type"}
-	m := &WorkerMetrics{outcomes: map[string]*prometheus.CounterVec{}}
+	m := &WorkerMetrics{outcomes: map[string]*prometheus.CounterVec{}, events: routeEvents}
 	for outcome, help := range map[string]string{
 		"processed":     "Tasks whose handler succeeded.",
 		"failed":        "Handler attempts that failed (retried or dead-lettered).",
@@ -142,8 +153,25 @@ func (c *dlqCollector) Collect(ch chan<- prometheus.Metric) {
 // ArchiveTrimmed implements worker.Metrics.
 func (m *WorkerMetrics) ArchiveTrimmed(n int) { m.trimmed.Add(float64(n)) }
 
+// typeLabel bounds eventType to the values route's configuration names.
+func (m *WorkerMetrics) typeLabel(route, eventType string) string {
+	globs := m.events[route]
+	for _, g := range globs {
+		if g == eventType {
+			return eventType
+		}
+	}
+	for _, g := range globs {
+		if webhook.MatchType(g, eventType) {
+			return g
+		}
+	}
+	return OtherEventType
+}
+
 // Task implements worker.Metrics.
 func (m *WorkerMetrics) Task(route, eventType, outcome string, elapsed time.Duration) {
+	eventType = m.typeLabel(route, eventType)
 	m.duration.WithLabelValues(route, eventType).Observe(elapsed.Seconds())
 	if c, ok := m.outcomes[outcome]; ok {
 		c.WithLabelValues(route, eventType).Inc()

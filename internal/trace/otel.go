@@ -45,21 +45,32 @@ func Setup(ctx context.Context, endpoint, service string, ratio float64) (*Trace
 
 var propagator = propagation.TraceContext{}
 
-// Start starts a span named name whose parent is the traceparent tp (a new
-// trace when tp is invalid). It returns the span's context, the traceparent
-// naming the new span (what to pass downstream), and a function ending the
-// span with err as its status. On a nil Tracer it returns tp unchanged.
+// Start starts a span named name whose parent is the traceparent tp. When
+// tp is not a valid traceparent the span starts a new trace, sampled at the
+// configured ratio (an unsampled one still gets ids, flags 00, so logs join).
+// It returns the span's context, the traceparent naming the new span (what
+// to pass downstream), and a function ending the span with err as its
+// status. On a nil Tracer it returns tp when valid, else a new traceparent.
 func (t *Tracer) Start(ctx context.Context, name, tp string, attrs ...attribute.KeyValue) (context.Context, string, func(error)) {
+	return t.StartAt(ctx, name, tp, time.Now(), attrs...)
+}
+
+// StartAt is Start for a span that began at at: ingest starts its span only
+// once the request is verified, so that a stranger's traceparent never
+// decides what is sampled, yet the span covers the whole request.
+func (t *Tracer) StartAt(ctx context.Context, name, tp string, at time.Time, attrs ...attribute.KeyValue) (context.Context, string, func(error)) {
 	if t == nil {
-		return ctx, tp, func(error) {}
+		return ctx, FromRequest(tp), func(error) {}
 	}
-	ctx = propagator.Extract(ctx, propagation.MapCarrier{Header: tp})
-	ctx, span := t.t.Start(ctx, name, oteltrace.WithAttributes(attrs...))
+	if _, ok := Parse(tp); ok {
+		ctx = propagator.Extract(ctx, propagation.MapCarrier{Header: tp})
+	}
+	ctx, span := t.t.Start(ctx, name, oteltrace.WithAttributes(attrs...), oteltrace.WithTimestamp(at))
 	out := propagation.MapCarrier{}
 	propagator.Inject(ctx, out)
 	next := out[Header]
 	if _, ok := Parse(next); !ok {
-		next = tp // never hand on less than we were given
+		next = FromRequest(tp) // never hand on less than we were given
 	}
 	return ctx, next, func(err error) {
 		if err != nil {

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -53,4 +54,31 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Child(%q) = %q is invalid", tp, c)
 		}
 	})
+}
+
+// A request without a traceparent starts a trace sampled at the configured
+// ratio; a provider's sampled flag is still honoured.
+func TestStartHonoursRatio(t *testing.T) {
+	ctx := context.Background()
+	for _, ratio := range []float64{0, 1} {
+		tr, shutdown, err := Setup(ctx, "http://127.0.0.1:1", "test", ratio)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer shutdown(ctx)
+		_, tp, end := tr.Start(ctx, "webhook", "")
+		end(nil)
+		want := map[float64]string{0: "-00", 1: "-01"}[ratio]
+		if _, ok := Parse(tp); !ok || !strings.HasSuffix(tp, want) {
+			t.Fatalf("ratio %v: traceparent %q, want flags %s", ratio, tp, want)
+		}
+	}
+	tr, shutdown, _ := Setup(ctx, "http://127.0.0.1:1", "test", 0)
+	defer shutdown(ctx)
+	const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	if _, tp, end := tr.Start(ctx, "webhook", parent); !strings.HasPrefix(tp, parent[:36]) || !strings.HasSuffix(tp, "-01") {
+		t.Fatalf("sampled parent not honoured: %q", tp)
+	} else {
+		end(nil)
+	}
 }

@@ -3,7 +3,9 @@ package verify_test
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,3 +156,19 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
+
+// mailgunFormEmbed moves the pseudo-headers into legacy form fields.
+func mailgunFormEmbed(h http.Header, body []byte) (http.Header, []byte) {
+	out := append([]byte(nil), body...)
+	for _, k := range []string{"Timestamp", "Token", "Signature"} {
+		if v := h.Values(k); len(v) > 0 {
+			if len(out) > 0 {
+				out = append(out, '&')
+			}
+			out = append(out, strings.ToLower(k)+"="+url.QueryEscape(v[0])...)
+		}
+	}
+	return http.Header{}, out
+}
+
+func FuzzMailgunForm(f *testing.F) { fuzzCase(f, mailgunFormCase()) }

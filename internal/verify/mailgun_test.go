@@ -91,31 +91,67 @@ func TestMailgunBodies(t *testing.T) {
 	}
 }
 
-// A token accepted once may come back with the same event (a retry after we
-// answered 503: it must pass, dedupe handles it) but not with other event
-// data (a replayed signature object: refused).
-func TestMailgunTokenReplay(t *testing.T) {
-	v, err := verify.New(verify.Spec{Type: "mailgun", Secrets: []verify.Secret{"key-signing-1"}})
+// Verify hands the token on for binding to the body, and reads the
+// signature object with one strict parser: a signature key given twice or in
+// two letter cases is refused, whatever the parsers downstream would pick.
+func TestMailgunToken(t *testing.T) {
+	now := time.Unix(1_750_000_000, 0)
+	ts := unixStr(now)
+	sig := hmacHex("key-signing-1", ts, "tok-a")
+	spec := verify.Spec{Type: "mailgun", Secrets: []verify.Secret{"key-signing-1"}}
+	v, err := verify.New(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	ts := unixStr(now)
-	body := func(id, token string) []byte {
-		return []byte(`{"signature":{"timestamp":"` + ts + `","token":"` + token + `","signature":"` + hmacHex("key-signing-1", ts, token) +
-			`"},"event-data":{"id":"` + id + `","event":"delivered"}}`)
+	r := &verify.Request{Body: []byte(`{"signature":{"timestamp":"` + ts + `","token":"tok-a","signature":"` + sig + `"},"event-data":{"id":"e"}}`), Now: now}
+	if err := v.Verify(r); err != nil || r.Token != "tok-a" || r.TokenTTL != 30*time.Minute {
+		t.Fatalf("err %v, token %q ttl %v; want tok-a for 30m", err, r.Token, r.TokenTTL)
 	}
-	verifyBody := func(b []byte) error { return v.Verify(&verify.Request{Header: http.Header{}, Body: b, Now: now}) }
-	if err := verifyBody(body("ev1", "tok-a")); err != nil {
-		t.Fatal(err)
-	}
-	if err := verifyBody(body("ev1", "tok-a")); err != nil {
-		t.Fatalf("retry of the same delivery refused: %v", err)
-	}
-	if err := verifyBody(body("ev-forged", "tok-a")); err == nil {
-		t.Fatal("token replayed with other event data was accepted")
-	}
-	if err := verifyBody(body("ev2", "tok-b")); err != nil {
-		t.Fatalf("fresh token: %v", err)
+	for name, body := range map[string]string{
+		"ErrDuplicateToken":   `{"signature":{"timestamp":"` + ts + `","token":"tok-a","token":"tok-b","signature":"` + sig + `"}}`,
+		"ErrCaseVariantSig":   `{"signature":{"timestamp":"` + ts + `","token":"tok-a","signature":"` + sig + `"},"SIGNATURE":{}}`,
+		"ErrTokenNotString":   `{"signature":{"timestamp":"` + ts + `","token":["tok-a"],"signature":"` + sig + `"}}`,
+		"ErrInvalidJSONAfter": `{"signature":{"timestamp":"` + ts + `","token":"tok-a","signature":"` + sig + `"}} x`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			mustVerify(t, spec, &verify.Request{Body: []byte(body), Now: now}, errMissing)
+		})
 	}
 }
+
+// Legacy webhooks and route forwards post form fields, signed the same way.
+func TestMailgunLegacyForm(t *testing.T) {
+	now := time.Unix(1_750_000_000, 0)
+	ts := unixStr(now)
+	sig := hmacHex("key-signing-1", ts, "tok-f")
+	spec := verify.Spec{Type: "mailgun", Secrets: []verify.Secret{"key-signing-1"}, BodyFormat: verify.FormatForm}
+	for name, tc := range map[string]struct {
+		body string
+		want error
+	}{
+		"OK":                {"event=delivered&Message-Id=%3Cm1%40x%3E&timestamp=" + ts + "&token=tok-f&signature=" + sig, nil},
+		"ErrWrongKey":       {"event=delivered&timestamp=" + ts + "&token=tok-f&signature=" + hmacHex("other", ts, "tok-f"), errInvalid},
+		"ErrNoSignature":    {"event=delivered&timestamp=" + ts + "&token=tok-f", errMissing},
+		"ErrRepeatedToken":  {"timestamp=" + ts + "&token=tok-f&token=tok-g&signature=" + sig, errMissing},
+		"ErrNotForm":        {"timestamp=" + ts + "&token=tok-f;x&signature=" + sig, errMissing},
+		"ErrExpired":        {"timestamp=1000&token=tok-f&signature=" + hmacHex("key-signing-1", "1000", "tok-f"), errTolerance},
+		"JSONBodyIsNotRead": {`{"signature":{"timestamp":"` + ts + `","token":"tok-f","signature":"` + sig + `"}}`, errMissing},
+	} {
+		t.Run(name, func(t *testing.T) {
+			mustVerify(t, spec, &verify.Request{Body: []byte(tc.body), Now: now}, tc.want)
+		})
+	}
+	// The JSON source does not read form bodies either.
+	mustVerify(t, verify.Spec{Type: "mailgun", Secrets: []verify.Secret{"key-signing-1"}},
+		&verify.Request{Body: []byte("timestamp=" + ts + "&token=tok-f&signature=" + sig), Now: now}, errMissing)
+}
+
+func mailgunFormCase() verifytest.Case {
+	c := mailgunCase()
+	c.Spec.BodyFormat = verify.FormatForm
+	c.Embed = mailgunFormEmbed
+	c.Body = []byte("event=delivered&recipient=alice%40example.com")
+	return c
+}
+
+func TestMailgunForm(t *testing.T) { verifytest.Run(t, mailgunFormCase()) }

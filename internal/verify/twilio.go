@@ -62,7 +62,9 @@ func (v *twilio) Verify(r *Request) error {
 		if !ok || !hmac.Equal(want, sum[:]) {
 			return invalid("twilio", "body does not match bodySHA256")
 		}
+		return nil
 	}
+	r.Signed = append(join(v.url.base, q), params...)
 	return nil
 }
 

@@ -19,6 +19,18 @@ type Request struct {
 	Body     []byte // raw bytes as received
 	RawQuery string // the request URL's raw query (Twilio and Square sign the URL)
 	Now      time.Time
+
+	// Token is set by Verify when the signature rests on a one-time token
+	// and covers less than the whole body (Mailgun). The caller must bind
+	// Token to this body for TokenTTL, refusing the same token with any
+	// other body, before acting on the delivery.
+	Token    string
+	TokenTTL time.Duration
+	// Signed is set by Verify when the signature covers a decoded form of
+	// the body rather than its bytes (Twilio's sorted form parameters): the
+	// bytes it covers. A default event id hashes them, so re-encoding a
+	// signed delivery cannot mint a new id.
+	Signed []byte
 }
 
 // Verifier checks one delivery's signature.
@@ -50,6 +62,9 @@ type Spec struct {
 	Secrets   []Secret      // several = rotation: any one may match
 	Tolerance time.Duration // 0 = the provider SDK's default; none for Discord and SendGrid, whose SDKs check none
 	URL       string        // Twilio, Square: public URL configured at the provider
+	// BodyFormat is how the source's bodies are read: FormatJSON or
+	// FormatForm; "" = the type's default (Kind.BodyFormat).
+	BodyFormat string
 
 	// Generic hmac only.
 	Header          string // signature header
@@ -73,11 +88,35 @@ type Field struct {
 // IsZero reports whether f names no location.
 func (f Field) IsZero() bool { return f.Header == "" && f.JSON == "" }
 
-// Kind describes a verifier type: its constructor and default extraction.
+// Body formats. A source's format is configuration, never taken from the
+// request: an unsigned Content-Type must not choose how signed bytes are read.
+const (
+	FormatJSON = "json"
+	FormatForm = "form" // application/x-www-form-urlencoded
+)
+
+// Kind describes a verifier type: its constructor, default extraction and
+// default body format.
 type Kind struct {
-	New       func(Spec) (Verifier, error)
-	EventID   Field
-	EventType Field
+	New        func(Spec) (Verifier, error)
+	EventID    Field
+	EventType  Field
+	BodyFormat string // "" = FormatJSON
+	// FormEventID and FormEventType replace EventID and EventType when a
+	// source of this type is configured with the other format (Mailgun's
+	// legacy form posts).
+	FormEventID, FormEventType Field
+}
+
+// Format returns the body format spec configures for kind k.
+func (k Kind) Format(spec Spec) string {
+	switch {
+	case spec.BodyFormat != "":
+		return spec.BodyFormat
+	case k.BodyFormat != "":
+		return k.BodyFormat
+	}
+	return FormatJSON
 }
 
 // New builds the verifier for spec.Type.
@@ -88,6 +127,9 @@ func New(spec Spec) (Verifier, error) {
 	}
 	if len(spec.Secrets) == 0 {
 		return nil, fmt.Errorf("%s: at least one secret is required", spec.Type)
+	}
+	if f := spec.BodyFormat; f != "" && f != FormatJSON && f != FormatForm {
+		return nil, fmt.Errorf("%s: body_format %q: want %s or %s", spec.Type, f, FormatJSON, FormatForm)
 	}
 	for i, s := range spec.Secrets {
 		if s == "" {
