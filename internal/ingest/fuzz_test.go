@@ -10,6 +10,11 @@ import (
 	"github.com/hookq/hookq/internal/verify"
 )
 
+// FuzzExtract is not in make fuzz: a fuzz build of this package instruments
+// all of its dependencies (Gin, OpenTelemetry, Asynq), which takes minutes;
+// the parser it exercises, jsonpath, is fuzzed there. Run it with
+// go test -run '^$' -fuzz FuzzExtract ./internal/ingest.
+//
 // FuzzExtract reads an id from any body, in either format, at any path: no
 // panic, only printable values of bounded length, and for a one-key JSON
 // path the value is the one encoding/json reads there (or is refused), so
