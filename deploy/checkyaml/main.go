@@ -249,6 +249,11 @@ var exported = []string{
 	"hookq_ingest_dedupe_hits_total",
 	"hookq_ingest_enqueue_errors_total",
 	"hookq_redis_duration_seconds",
+	"hookq_dead_letter_stream_entries",
+	"hookq_dead_letter_stream_bytes",
+	"hookq_dead_letter_stream_max_entries",
+	"hookq_dead_letter_stream_max_bytes",
+	"hookq_dead_letter_stream_scrape_ok",
 	"asynq_queue_size",
 	"asynq_queue_latency_seconds",
 	"asynq_queue_memory_usage_approx_bytes",
@@ -262,6 +267,7 @@ var exported = []string{
 	"hookq_worker_tasks_dead_lettered_total",
 	"hookq_worker_handler_duration_seconds",
 	"hookq_archive_trimmed_total",
+	"hookq_dead_letter_stream_trimmed_total",
 }
 
 var metricRef = regexp.MustCompile(`\b(?:hookq|asynq)_[a-zA-Z0-9_]+`)
