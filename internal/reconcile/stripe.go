@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stripe/stripe-go/v82"
+	"github.com/stripe/stripe-go/v82/form"
 	"github.com/tidwall/gjson"
 )
 
@@ -45,10 +46,11 @@ type eventPage struct {
 func (s *Stripe) List(ctx context.Context, since time.Time, fn func(Item) error) error {
 	p := &stripe.EventListParams{CreatedRange: &stripe.RangeQueryParams{GreaterThanOrEqual: since.Unix()}}
 	p.Limit = stripe.Int64(100)
-	p.Context = ctx
 	for {
 		var page eventPage
-		if err := s.backend.Call(http.MethodGet, "/v1/events", s.key, p, &page); err != nil {
+		q := &form.Values{}
+		form.AppendTo(q, p) // what the client's own Events.List sends
+		if err := s.backend.CallRaw(http.MethodGet, "/v1/events", s.key, []byte(q.Encode()), &stripe.Params{Context: ctx}, &page); err != nil {
 			return fmt.Errorf("stripe: list events: %w", err)
 		}
 		var last string
