@@ -94,16 +94,17 @@ type Options struct {
 
 // Report is what a run found and did.
 type Report struct {
-	From, Until time.Time // the window of creation times read
-	Clamped     bool      // From was raised to the edge of the dedupe window
-	Listed      int       // distinct events in the window
-	Ignored     int       // no route matches their type (ingest leaves no mark for them either)
-	Malformed   int       // ids or types ingest would refuse
-	Present     int       // hookq already has them (dedupe mark or task)
-	Enqueued    int       // missed, now enqueued (or, in a dry run, would be)
-	Redelivered int       // missed, provider asked to send again (or would be)
-	Missed      []string  // ids enqueued or redelivered, at most 1000
-	Watermark   time.Time // the watermark after the run (zero: none)
+	From        time.Time `json:"from"`        // the window of creation times read
+	Until       time.Time `json:"until"`       //
+	Clamped     bool      `json:"clamped"`     // From was raised to the edge of the dedupe window
+	Listed      int       `json:"listed"`      // distinct events in the window
+	Ignored     int       `json:"ignored"`     // no route matches their type (ingest leaves no mark for them either)
+	Malformed   int       `json:"malformed"`   // ids or types ingest would refuse
+	Present     int       `json:"present"`     // hookq already has them (dedupe mark or task)
+	Enqueued    int       `json:"enqueued"`    // missed, now enqueued (or, in a dry run, would be)
+	Redelivered int       `json:"redelivered"` // missed, provider asked to send again (or would be)
+	Missed      []string  `json:"missed"`      // ids enqueued or redelivered, at most 1000
+	Watermark   time.Time `json:"watermark"`   // the watermark after the run (zero: none)
 }
 
 // ErrWindow is returned when an explicit lookback reaches past the dedupe
