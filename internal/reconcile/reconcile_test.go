@@ -31,15 +31,20 @@ import (
 )
 
 const (
-	stripeKey     = "sk_test_reconcile"
-	stripeSecret  = "whsec_reconcile"
-	githubToken   = "ghp_reconcile"
-	githubSecret  = "gh-reconcile-secret"
-	githubHookURL = "/repos/acme/shop/hooks/7"
+	stripeKey    = "sk_test_reconcile"
+	stripeSecret = "whsec_reconcile"
+	githubToken  = "ghp_reconcile"
+	githubSecret = "gh-reconcile-secret"
 )
 
 // loadConfig is a config whose reconcile blocks point at the fakes.
 func loadConfig(t *testing.T, redisURL, stripeURL, githubURL string) *config.Config {
+	t.Helper()
+	return loadConfigHook(t, redisURL, stripeURL, githubURL, "repo: acme/shop")
+}
+
+// loadConfigHook is loadConfig with the GitHub hook's owner ("repo: o/n" or "org: o").
+func loadConfigHook(t *testing.T, redisURL, stripeURL, githubURL, owner string) *config.Config {
 	t.Helper()
 	yaml := fmt.Sprintf(`
 redis: {url: %q}
@@ -49,12 +54,12 @@ sources:
     reconcile: {api_key: %q, api_url: %q, interval: 15m}
   - name: gh
     verifier: {type: github, secrets: [%q]}
-    reconcile: {token: %q, api_url: %q, repo: acme/shop, hook_id: 7}
+    reconcile: {token: %q, api_url: %q, %s, hook_id: 7}
 routes:
   - {name: payments, source: stripe, events: ["payment_intent.*"], handler: log}
   - {name: refunds, source: stripe, events: ["charge.refunded"], handler: log}
   - {name: code, source: gh, events: ["push", "pull_request"], handler: log}
-`, redisURL, stripeSecret, stripeKey, stripeURL, githubSecret, githubToken, githubURL)
+`, redisURL, stripeSecret, stripeKey, stripeURL, githubSecret, githubToken, githubURL, owner)
 	cfg, err := config.Parse([]byte(yaml), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -282,15 +287,25 @@ func TestStripeRateLimit(t *testing.T) {
 
 // TestGitHub: deliveries GitHub lists, some that reached hookq and some
 // that did not; exactly the missing GUIDs are redelivered, once each, and
-// arrive signed through ingest; a second run asks for nothing.
+// arrive signed through ingest; a second run asks for nothing. Repository
+// and organisation hooks alike.
 func TestGitHub(t *testing.T) {
+	for name, c := range map[string]struct{ owner, path string }{
+		"Repo": {"repo: acme/shop", "/repos/acme/shop/hooks/7"},
+		"Org":  {"org: acme", "/orgs/acme/hooks/7"},
+	} {
+		t.Run(name, func(t *testing.T) { testGitHub(t, c.owner, c.path) })
+	}
+}
+
+func testGitHub(t *testing.T, owner, hookPath string) {
 	srv := redistest.Start(t)
 	rdb := srv.Client()
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
 	fg := &fakeGitHub{token: githubToken, secret: githubSecret, pageSize: 2, nextID: 100, bodies: map[string][]byte{}}
-	ghURL := fg.serve(t, githubHookURL).URL
-	cfg := loadConfig(t, srv.URL(), "http://127.0.0.1:1", ghURL)
+	ghURL := fg.serve(t, hookPath).URL
+	cfg := loadConfigHook(t, srv.URL(), "http://127.0.0.1:1", ghURL, owner)
 	ingestURL := startIngest(t, cfg, rdb)
 	fg.ingest = ingestURL + "/webhooks/gh"
 
