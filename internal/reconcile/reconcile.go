@@ -94,8 +94,8 @@ type Options struct {
 
 // Report is what a run found and did.
 type Report struct {
-	From        time.Time `json:"from"`        // the window of creation times read
-	Until       time.Time `json:"until"`       //
+	From        time.Time `json:"from"`        // the window of creation times read: From…
+	Until       time.Time `json:"until"`       // …Until
 	Clamped     bool      `json:"clamped"`     // From was raised to the edge of the dedupe window
 	Listed      int       `json:"listed"`      // distinct events in the window
 	Ignored     int       `json:"ignored"`     // no route matches their type (ingest leaves no mark for them either)
