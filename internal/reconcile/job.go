@@ -40,6 +40,7 @@ type Job struct {
 	rdb  redis.UniversalClient
 	log  *zap.Logger
 	m    *prometheus.CounterVec
+	last *prometheus.GaugeVec
 }
 
 // NewJob returns the job for runs; reg, when not nil, gets its metrics.
@@ -47,14 +48,17 @@ func NewJob(runs []Periodic, rdb redis.UniversalClient, log *zap.Logger, reg pro
 	j := &Job{runs: map[string]Periodic{}, rdb: rdb, log: log,
 		m: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hookq_reconcile_events_total",
 			Help: "Provider events seen by periodic reconciliation, by outcome (missed = enqueued or redelivered; run_failed counts failed runs)."},
-			[]string{"source", "outcome"})}
+			[]string{"source", "outcome"}),
+		last: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "hookq_reconcile_last_success_timestamp_seconds",
+			Help: "When this worker last finished a periodic reconciliation run without error (alert when it falls behind)."},
+			[]string{"source"})}
 	for _, p := range runs {
 		if p.Interval > 0 {
 			j.runs[p.R.Source()] = p
 		}
 	}
 	if reg != nil {
-		reg.MustRegister(j.m)
+		reg.MustRegister(j.m, j.last)
 	}
 	return j
 }
@@ -106,6 +110,7 @@ func (j *Job) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		j.log.Error("reconcile: run failed; the next run covers its window", zap.String("source", source), zap.Error(err))
 		return nil
 	}
+	j.last.WithLabelValues(source).SetToCurrentTime()
 	j.log.Info("reconcile: run done", zap.String("source", source), zap.Time("from", rep.From), zap.Time("until", rep.Until),
 		zap.Int("listed", rep.Listed), zap.Int("present", rep.Present), zap.Int("enqueued", rep.Enqueued),
 		zap.Int("redelivered", rep.Redelivered), zap.Int("ignored", rep.Ignored), zap.Duration("took", time.Since(start)))
