@@ -27,6 +27,7 @@ type fakeStripe struct {
 	requests int
 	refused  int
 	times    []time.Time // of requests served
+	onPage   func(n int) // called, unlocked, before serving the n-th page (from 1)
 }
 
 func (f *fakeStripe) serve(tb testing.TB) *httptest.Server {
@@ -51,6 +52,11 @@ func (f *fakeStripe) serve(tb testing.TB) *httptest.Server {
 			return
 		}
 		f.times = append(f.times, time.Now())
+		if on, n := f.onPage, len(f.times); on != nil {
+			f.mu.Unlock()
+			on(n)
+			f.mu.Lock()
+		}
 		q := r.URL.Query()
 		gte, _ := strconv.ParseInt(q.Get("created[gte]"), 10, 64)
 		limit, _ := strconv.Atoi(q.Get("limit"))

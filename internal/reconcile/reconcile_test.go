@@ -426,3 +426,43 @@ func BenchmarkStripeRun(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "events/s")
 }
+
+// TestStripeInterruptedRun: a run that dies after its first page (its
+// context ends, as when the worker is killed) leaves what it enqueued and no
+// watermark; the next run enqueues the rest, and every event once.
+func TestStripeInterruptedRun(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client()
+	now := time.Now()
+	fs := &fakeStripe{key: stripeKey, pageSize: 2}
+	for i := range 6 {
+		fs.events = append(fs.events, stripeEvent(fmt.Sprintf("evt_%d", 6-i), "payment_intent.succeeded", now.Add(-time.Duration(i+1)*time.Hour)))
+	}
+	cfg := loadConfig(t, srv.URL(), fs.serve(t).URL, "http://127.0.0.1:1")
+	rec := reconcilers(t, cfg, rdb)["stripe"]
+
+	ctx, cancel := context.WithCancel(context.Background())
+	fs.onPage = func(n int) {
+		if n == 2 {
+			cancel()
+			time.Sleep(100 * time.Millisecond) // the client gives up first
+		}
+	}
+	rep, err := rec.Run(ctx, reconcile.Options{})
+	if err == nil || rep == nil || rep.Enqueued != 2 {
+		t.Fatalf("interrupted run: %+v, %v; want 2 enqueued and an error", rep, err)
+	}
+	if rdb.Exists(context.Background(), reconcile.WatermarkKey("stripe")).Val() != 0 {
+		t.Fatal("an interrupted run moved the watermark")
+	}
+	fs.mu.Lock()
+	fs.onPage = nil
+	fs.mu.Unlock()
+	rep, err = rec.Run(context.Background(), reconcile.Options{})
+	if err != nil || rep.Enqueued != 4 || rep.Present != 2 || rep.Watermark.IsZero() {
+		t.Fatalf("next run: %+v, %v", rep, err)
+	}
+	if n := pending(t, rdb); n != 6 {
+		t.Fatalf("pending = %d, want 6", n)
+	}
+}
