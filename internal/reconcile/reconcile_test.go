@@ -72,19 +72,20 @@ func startIngest(t *testing.T, cfg *config.Config, rdb redis.UniversalClient) st
 	t.Helper()
 	sources := map[string]*ingest.Source{}
 	for _, s := range cfg.Sources {
-		v, err := verify.New(s.Verifier.Spec())
+		spec := s.Spec()
+		v, err := verify.New(spec)
 		if err != nil {
 			t.Fatal(err)
 		}
 		kind, _ := verify.Lookup(s.Verifier.Type)
 		sources[s.Name] = &ingest.Source{Name: s.Name, Type: s.Verifier.Type, Verifier: v, DedupeTTL: s.DedupeTTL,
-			EventID: kind.EventID, EventType: kind.EventType}
+			EventID: kind.EventID, EventType: kind.EventType, Format: kind.Format(spec), SignatureHeaders: verify.SignatureHeaders(spec)}
 	}
 	for _, r := range cfg.Routes {
 		sources[r.Source].Routes = append(sources[r.Source].Routes, ingest.Route{Events: r.Events,
 			Task: webhook.Task{Route: r.Name, MaxRetry: *r.MaxRetries, Timeout: r.Timeout + 5*time.Second}})
 	}
-	s := httptest.NewServer(ingest.NewServer(zap.NewNop(), sources, queue.NewEnqueuer(rdb), nil, ingest.Options{}))
+	s := httptest.NewServer(ingest.NewServer(zap.NewNop(), sources, queue.NewEnqueuer(rdb), queue.NewTokens(rdb), nil, ingest.Options{}))
 	t.Cleanup(s.Close)
 	return s.URL
 }
