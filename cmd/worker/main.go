@@ -24,6 +24,7 @@ import (
 	"github.com/hookq/hookq/internal/handlers"
 	"github.com/hookq/hookq/internal/obs"
 	"github.com/hookq/hookq/internal/queue"
+	"github.com/hookq/hookq/internal/reconcile"
 	"github.com/hookq/hookq/internal/store"
 	"github.com/hookq/hookq/internal/worker"
 )
@@ -61,6 +62,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	defer flush()
 	mux := worker.NewMux(log, routes, worker.MuxOptions{Metrics: obs.NewWorkerMetrics(reg, routeEvents(cfg)), DeadLetters: queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes}), Tracer: tracer})
+	periodic, err := app.Reconcilers(cfg, rdb, log)
+	if err != nil {
+		return err
+	}
+	recon := reconcile.NewJob(periodic, rdb, log, reg)
 
 	var redisErr atomic.Pointer[error]
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
@@ -74,8 +80,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		HealthCheckFunc:     func(err error) { redisErr.Store(&err) },
 		HealthCheckInterval: 3 * time.Second, // /readyz recovers this soon after Redis does
 	})
-	if err := srv.Start(mux); err != nil {
+	if err := srv.Start(recon.Wrap(mux)); err != nil {
 		return fmt.Errorf("asynq server: %w", err)
+	}
+	stopSchedule, err := recon.Schedule(rdb, queue.Queue, obs.AsynqLogger{S: log.Sugar()})
+	if err != nil {
+		srv.Shutdown()
+		return fmt.Errorf("reconcile scheduler: %w", err)
 	}
 	log.Info("processing", zap.String("queue", queue.Queue), zap.Int("concurrency", cfg.Worker.Concurrency), zap.String("routes", mux.Routes()))
 
@@ -92,6 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	admin := app.AdminServer(obs.NewAdmin(ready, reg, "", nil, config.AdminIsLoopback(cfg.Worker.AdminListen)))
 	err = app.Serve(ctx, log, 5*time.Second, app.Listener{Name: "admin", Addr: cfg.Worker.AdminListen, Server: admin})
 	stopping.Store(true)
+	stopSchedule()
 	log.Info("stopping: no new tasks; waiting for in-flight handlers", zap.Duration("bound", cfg.Worker.ShutdownTimeout))
 	srv.Shutdown() // stops fetching, waits up to ShutdownTimeout, re-queues what is left
 	log.Info("stopped")

@@ -106,7 +106,8 @@ type Source struct {
 	// (application/x-www-form-urlencoded). Default: the verifier type's
 	// (form for twilio, json for the rest). The request's Content-Type
 	// never decides it.
-	BodyFormat string `yaml:"body_format"`
+	BodyFormat string     `yaml:"body_format"`
+	Reconcile  *Reconcile `yaml:"reconcile"` // stripe, github: go back to the provider's history; nil = off
 }
 
 // Spec is the source's verifier spec, body format included.
@@ -114,6 +115,20 @@ func (s Source) Spec() verify.Spec {
 	spec := s.Verifier.Spec()
 	spec.BodyFormat = s.BodyFormat
 	return spec
+}
+
+// Reconcile lists a provider's event history and enqueues, through dedupe,
+// what hookq never acknowledged (stripe: api_key; github: token, repo or
+// org, hook_id).
+type Reconcile struct {
+	APIKey   verify.Secret `yaml:"api_key"`  // stripe: a key that can read events
+	Token    verify.Secret `yaml:"token"`    // github: a token that can read and redeliver the hook's deliveries
+	Repo     string        `yaml:"repo"`     // github: owner/name of a repository hook, or
+	Org      string        `yaml:"org"`      // github: an organisation hook
+	HookID   int64         `yaml:"hook_id"`  // github
+	Interval time.Duration `yaml:"interval"` // workers run it this often; 0 = only hookqctl reconcile
+	Since    time.Duration `yaml:"since"`    // lookback before a watermark exists; default 24h
+	APIURL   string        `yaml:"api_url"`  // default the provider's own
 }
 
 type Verifier struct {
@@ -297,6 +312,9 @@ func (c *Config) defaults() {
 	}
 	for i := range c.Sources {
 		defD(&c.Sources[i].DedupeTTL, c.Dedupe.TTL)
+		if r := c.Sources[i].Reconcile; r != nil {
+			defD(&r.Since, 24*time.Hour)
+		}
 	}
 	for i := range c.Routes {
 		r := &c.Routes[i]
@@ -401,6 +419,9 @@ func (c *Config) validate() error {
 		if s.DedupeTTL < time.Minute {
 			bad(key+".dedupe_ttl", "must be at least 1m")
 		}
+		if s.Reconcile != nil {
+			s.validateReconcile(key+".reconcile", bad)
+		}
 	}
 	routes := map[string]bool{}
 	for i, r := range c.Routes {
@@ -431,6 +452,48 @@ func (c *Config) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validateReconcile checks a source's reconcile block. Reconciliation only
+// matches what ingest recorded when ids and types come from where the
+// provider puts them.
+func (s *Source) validateReconcile(key string, bad func(key, format string, args ...any)) {
+	r := s.Reconcile
+	defID, defType := Field{JSON: "id"}, Field{JSON: "type"}
+	switch s.Verifier.Type {
+	case "stripe":
+		if r.APIKey == "" {
+			bad(key+".api_key", "is required for stripe")
+		}
+	case "github":
+		defID, defType = Field{Header: "X-GitHub-Delivery"}, Field{Header: "X-GitHub-Event"}
+		if r.Token == "" {
+			bad(key+".token", "is required for github")
+		}
+		if (r.Repo == "") == (r.Org == "") {
+			bad(key, "github: set repo (owner/name) or org")
+		} else if o, n, ok := strings.Cut(r.Repo, "/"); r.Repo != "" && (!ok || o == "" || n == "" || strings.Contains(n, "/")) {
+			bad(key+".repo", "%q: want owner/name", r.Repo)
+		}
+		if r.HookID <= 0 {
+			bad(key+".hook_id", "is required for github")
+		}
+	default:
+		bad(key, "reconciliation supports verifier types stripe and github, not %q", s.Verifier.Type)
+		return
+	}
+	if (s.EventID != Field{} && s.EventID != defID) || (s.EventType != Field{} && s.EventType != defType) {
+		bad(key, "needs the provider's own event_id and event_type, or dedupe could not match what ingest recorded")
+	}
+	if r.Interval != 0 && r.Interval < time.Minute {
+		bad(key+".interval", "must be 0 (off) or at least 1m")
+	}
+	if r.Since <= 0 || r.Since > s.DedupeTTL-5*time.Minute {
+		bad(key+".since", "must be positive and at least 5m shorter than dedupe_ttl (%s): older events may have lost their dedupe marks", s.DedupeTTL)
+	}
+	if r.APIURL != "" && !strings.HasPrefix(r.APIURL, "http://") && !strings.HasPrefix(r.APIURL, "https://") {
+		bad(key+".api_url", "must be an http:// or https:// URL")
+	}
 }
 
 // AdminIsLoopback reports whether addr listens on loopback only.
