@@ -260,6 +260,14 @@ var exported = []string{
 	"asynq_tasks_processed_total",
 	"asynq_tasks_failed_total",
 	"asynq_queue_paused_total",
+	// ingest with a spool
+	"hookq_spool_records",
+	"hookq_spool_bytes",
+	"hookq_spool_max_bytes",
+	"hookq_spool_oldest_record_age_seconds",
+	"hookq_spool_appended_total",
+	"hookq_spool_refused_total",
+	"hookq_spool_drained_total",
 	// worker
 	"hookq_worker_tasks_processed_total",
 	"hookq_worker_tasks_failed_total",
