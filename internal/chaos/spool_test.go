@@ -40,8 +40,8 @@ func chooseSpoolPlan() spoolPlan {
 	}
 	return spoolPlan{mode: "short", rate: 60, senders: 16,
 		stopAt: 2 * time.Second, stopFor: 10 * time.Second,
-		killAt: 14 * time.Second, killFor: 8 * time.Second, ingestKillAfter: 4 * time.Second,
-		sendFor: 25 * time.Second, drainTimeout: 30 * time.Second, requireSpooledAcks: 600}
+		killAt: 16 * time.Second, killFor: 8 * time.Second, ingestKillAfter: 4 * time.Second,
+		sendFor: 27 * time.Second, drainTimeout: 30 * time.Second, requireSpooledAcks: 600}
 }
 
 // TestChaosSpool is issue 13's proof under fault: with ingest's spool on,
@@ -121,8 +121,8 @@ func TestChaosSpool(t *testing.T) {
 	}
 	deliveredIn := time.Since(sendEnd)
 	mstop()
-	drain1, n1 := mon.drained(back1)
-	drain2, n2 := mon.drained(back2)
+	drain1, n1 := mon.drained(back1, start.Add(p.killAt))
+	drain2, n2 := mon.drained(back2, time.Now())
 
 	l.mu.Lock()
 	requests, a503, terr, oerr, gaveUp, firstDup := l.requests, l.answered503, l.transportErrs, l.otherErrs, l.gaveUp, len(l.firstDupIDs)
@@ -193,7 +193,10 @@ func TestChaosSpool(t *testing.T) {
 }
 
 func rate(n int, d time.Duration) string {
-	if d <= 0 {
+	if d < 0 {
+		return "not drained before the next fault"
+	}
+	if d == 0 {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f records/s", float64(n)/d.Seconds())
@@ -237,15 +240,19 @@ func (m *spoolMonitor) last() int {
 	return m.s[len(m.s)-1].n
 }
 
-// drained says how long after back the spool first read 0, and its largest
-// size in between (the records drained, plus any spooled meanwhile).
-func (m *spoolMonitor) drained(back time.Time) (time.Duration, int) {
+// drained says how long after back the spool first read 0 (-1: not before
+// until), and its largest size in between (the records drained, plus any
+// spooled meanwhile).
+func (m *spoolMonitor) drained(back, until time.Time) (time.Duration, int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	peak := 0
 	for _, s := range m.s {
 		if s.at.Before(back.Add(-200 * time.Millisecond)) {
 			continue
+		}
+		if s.at.After(until) {
+			break
 		}
 		if s.n > peak {
 			peak = s.n

@@ -79,10 +79,10 @@ var (
 var ErrFull = errors.New("spool full")
 
 const (
-	batchRecords = 256     // records per drain step
-	batchBytes   = 8 << 20 // and at most this many bytes
-	drainWindow  = 32      // enqueues in flight while draining
-	maxBackoff   = 2 * time.Second
+	batchRecords = 256         // records per drain step
+	batchBytes   = 8 << 20     // and at most this many bytes
+	drainWindow  = 32          // enqueues in flight while draining
+	maxBackoff   = time.Second // between drain probes of a failing Redis
 )
 
 // Spool is a durable local spool in front of an Enqueuer.
