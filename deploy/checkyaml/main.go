@@ -276,6 +276,8 @@ var exported = []string{
 	"hookq_worker_handler_duration_seconds",
 	"hookq_archive_trimmed_total",
 	"hookq_dead_letter_stream_trimmed_total",
+	"hookq_reconcile_events_total",
+	"hookq_reconcile_last_success_timestamp_seconds",
 }
 
 var metricRef = regexp.MustCompile(`\b(?:hookq|asynq)_[a-zA-Z0-9_]+`)
