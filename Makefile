@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: all build run demo test browser fuzz fuzz-long bench load chaos vet deploy-check clean
+.PHONY: all build run demo test browser fuzz fuzz-long bench bench-scale load chaos vet deploy-check clean
 
 all: build
 
@@ -69,12 +69,26 @@ fuzz:
 fuzz-long:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=5m
 
-## bench: the ingest hot path side by side with a bare Gin handler (real HTTP, real Redis),
-## printing the throughput ratio; then every verifier on a 1 KB body.
+## bench: ONE table from one run (about 2-3 minutes): bare Gin, hookq ingest, raw Asynq enqueue,
+## hookq worker drain, bare Asynq drain, end-to-end p50/p99 at 50 ev/s, Redis bytes per pending event
+## and per dedupe mark, each with its ratio and target (bin/bench-table.md); then the hot-path Go
+## benchmarks (benchstat-comparable, bin/bench-go.txt). BENCH_SECONDS sets each throughput run.
+BENCH_SECONDS ?= 5
 bench:
-	@$(GO) test -run '^$$' -bench 'BenchmarkIngest' -benchtime 5s ./internal/ingest | tee $(BIN)/bench.txt
-	@awk '/Ingest\/bare/{b=$$3} /Ingest\/hookq/{h=$$3} END{ if (h) printf "\nhookq throughput = %.2f x bare Gin (goal >= 0.30)\n\n", b/h }' $(BIN)/bench.txt
-	$(GO) test -run '^$$' -bench 'BenchmarkVerify' -benchmem ./internal/verify
+	@mkdir -p $(BIN)
+	@bash deploy/dev/ensure-redis.sh
+	@HOOKQ_BENCH=1 HOOKQ_BENCH_SECONDS=$(BENCH_SECONDS) HOOKQ_BENCH_OUT=$(abspath $(BIN)) \
+	  $(GO) test -count=1 -timeout 15m -run '^TestBenchTable$$' ./internal/bench > $(BIN)/bench.log 2>&1 || { cat $(BIN)/bench.log; exit 1; }
+	@cat $(BIN)/bench-table.md
+	@$(GO) test -run '^$$' -bench 'BenchmarkEnvelope$$|BenchmarkVerify' -benchtime 300ms -benchmem ./internal/webhook ./internal/verify | tee $(BIN)/bench-go.txt | grep -E '^(Benchmark|ok)'
+
+## bench-scale: aggregate drain with 1, 2 and 4 worker processes and ingest with 1 and 2 (a few minutes).
+bench-scale:
+	@mkdir -p $(BIN)
+	@bash deploy/dev/ensure-redis.sh
+	@HOOKQ_BENCH=1 HOOKQ_BENCH_SCALE=1 HOOKQ_BENCH_SECONDS=$(BENCH_SECONDS) HOOKQ_BENCH_OUT=$(abspath $(BIN)) \
+	  $(GO) test -count=1 -timeout 20m -run '^TestBenchScale$$' ./internal/bench > $(BIN)/bench-scale.log 2>&1 || { cat $(BIN)/bench-scale.log; exit 1; }
+	@cat $(BIN)/bench-scale.md
 
 ## load: 10 s of signed events against a running `make run` (LOAD_ARGS to change rate, duration…).
 LOAD_ARGS ?= -duration 10s -concurrency 32

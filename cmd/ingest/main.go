@@ -118,7 +118,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 		return queue.DurabilityWarnings(ctx, rdb)
 	}
-	admin := app.AdminServer(obs.NewAdmin(ready, reg, cfg.Dashboard.Path, dashboard, config.AdminIsLoopback(cfg.Ingest.AdminListen)))
+	adminH := obs.NewAdmin(ready, reg, cfg.Dashboard.Path, dashboard, config.AdminIsLoopback(cfg.Ingest.AdminListen))
+	if cfg.Ingest.Pprof {
+		adminH = obs.WithPprof(adminH, config.AdminIsLoopback(cfg.Ingest.AdminListen))
+	}
+	admin := app.AdminServer(adminH)
 	return app.Serve(ctx, log, 10*time.Second,
 		app.Listener{Name: "public", Addr: cfg.Ingest.Listen, Server: public, MaxConns: cfg.Ingest.MaxConnections},
 		app.Listener{Name: "admin", Addr: cfg.Ingest.AdminListen, Server: admin})

@@ -69,26 +69,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	recon := reconcile.NewJob(periodic, rdb, log, reg)
 
 	var redisErr atomic.Pointer[error]
-	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+	srv := worker.NewServers(rdb, cfg.Worker.Fetchers, asynq.Config{
 		Concurrency:         cfg.Worker.Concurrency,
 		Queues:              map[string]int{queue.Queue: 1},
 		RetryDelayFunc:      mux.RetryDelay,
 		ShutdownTimeout:     cfg.Worker.ShutdownTimeout,
-		TaskCheckInterval:   200 * time.Millisecond, // idle pickup latency
+		TaskCheckInterval:   cfg.Worker.PollInterval, // idle pickup latency
 		Logger:              obs.AsynqLogger{S: log.Sugar()},
 		LogLevel:            asynq.WarnLevel,
 		HealthCheckFunc:     func(err error) { redisErr.Store(&err) },
 		HealthCheckInterval: 3 * time.Second, // /readyz recovers this soon after Redis does
 	})
 	if err := srv.Start(recon.Wrap(mux)); err != nil {
-		return fmt.Errorf("asynq server: %w", err)
+		return err
 	}
 	stopSchedule, err := recon.Schedule(rdb, queue.Queue, obs.AsynqLogger{S: log.Sugar()})
 	if err != nil {
 		srv.Shutdown()
 		return fmt.Errorf("reconcile scheduler: %w", err)
 	}
-	log.Info("processing", zap.String("queue", queue.Queue), zap.Int("concurrency", cfg.Worker.Concurrency), zap.String("routes", mux.Routes()))
+	log.Info("processing", zap.String("queue", queue.Queue), zap.Int("concurrency", cfg.Worker.Concurrency),
+		zap.Int("fetchers", srv.Len()), zap.Duration("poll_interval", cfg.Worker.PollInterval), zap.String("routes", mux.Routes()))
 
 	var stopping atomic.Bool
 	ready := func(ctx context.Context) ([]string, error) {
@@ -100,7 +101,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 		return nil, queue.Ready(ctx, rdb)
 	}
-	admin := app.AdminServer(obs.NewAdmin(ready, reg, "", nil, config.AdminIsLoopback(cfg.Worker.AdminListen)))
+	adminH := obs.NewAdmin(ready, reg, "", nil, config.AdminIsLoopback(cfg.Worker.AdminListen))
+	if cfg.Worker.Pprof {
+		adminH = obs.WithPprof(adminH, config.AdminIsLoopback(cfg.Worker.AdminListen))
+	}
+	admin := app.AdminServer(adminH)
 	err = app.Serve(ctx, log, 5*time.Second, app.Listener{Name: "admin", Addr: cfg.Worker.AdminListen, Server: admin})
 	stopping.Store(true)
 	stopSchedule()

@@ -56,6 +56,8 @@ type Ingest struct {
 	// request gets 503 + Retry-After. Default 64.
 	MaxConcurrentReads int   `yaml:"max_concurrent_reads"`
 	Spool              Spool `yaml:"spool"`
+	// Pprof serves net/http/pprof under /debug/pprof/ on admin_listen.
+	Pprof bool `yaml:"pprof"` // default false
 }
 
 // Spool is ingest's durable local spool: off unless Dir is set.
@@ -72,6 +74,15 @@ type Worker struct {
 	// dead letter) by bytes; past it the oldest copies are trimmed, each
 	// logged and counted. Default 256 MiB; at least 1 MiB.
 	DeadLetterMaxBytes int64 `yaml:"dead_letter_max_bytes"`
+	// Fetchers is how many Asynq servers the process runs, sharing
+	// Concurrency. One Asynq server fetches one task per Redis round trip in
+	// a single loop, which caps a process below what its handlers could do.
+	Fetchers int `yaml:"fetchers"` // default 2 (1 when concurrency is 1)
+	// PollInterval is how often an idle fetcher asks Redis for work: the
+	// pickup delay of the first task after a quiet spell.
+	PollInterval time.Duration `yaml:"poll_interval"` // default 20ms
+	// Pprof serves net/http/pprof under /debug/pprof/ on admin_listen.
+	Pprof bool `yaml:"pprof"` // default false
 }
 
 type Dashboard struct {
@@ -302,6 +313,10 @@ func (c *Config) defaults() {
 	if c.Worker.DeadLetterMaxBytes == 0 {
 		c.Worker.DeadLetterMaxBytes = 256 << 20
 	}
+	if c.Worker.Fetchers == 0 {
+		c.Worker.Fetchers = max(1, min(2, c.Worker.Concurrency))
+	}
+	defD(&c.Worker.PollInterval, 20*time.Millisecond)
 	def(&c.Dashboard.Path, "/monitoring/")
 	def(&c.Dashboard.Username, "ops")
 	defD(&c.Dedupe.TTL, 72*time.Hour)
@@ -368,6 +383,12 @@ func (c *Config) validate() error {
 	}
 	if c.Worker.DeadLetterMaxBytes < 1<<20 {
 		bad("worker.dead_letter_max_bytes", "must be at least 1048576 (1 MiB)")
+	}
+	if c.Worker.Fetchers < 1 || c.Worker.Fetchers > 16 || c.Worker.Fetchers > max(1, c.Worker.Concurrency) {
+		bad("worker.fetchers", "must be between 1 and 16 and at most worker.concurrency")
+	}
+	if c.Worker.PollInterval < time.Millisecond || c.Worker.PollInterval > 5*time.Second {
+		bad("worker.poll_interval", "must be between 1ms and 5s")
 	}
 	if !strings.HasPrefix(c.Dashboard.Path, "/") || !strings.HasSuffix(c.Dashboard.Path, "/") || c.Dashboard.Path == "/" {
 		bad("dashboard.path", "must start and end with / and not be / itself")

@@ -29,7 +29,8 @@ func TestDefaults(t *testing.T) {
 	if c.Redis.URL != "redis://127.0.0.1:6379/0" || c.Ingest.Listen != ":8080" || c.Ingest.AdminListen != "127.0.0.1:9090" ||
 		c.Ingest.MaxBodyBytes != 1<<20 || c.Worker.Concurrency != 20 || c.Dashboard.Path != "/monitoring/" ||
 		c.Dedupe.TTL != 72*time.Hour || c.Sources[0].DedupeTTL != 72*time.Hour || r.Timeout != 10*time.Second ||
-		*r.MaxRetries != 8 || r.Backoff.Base != 5*time.Second || r.Backoff.Max != time.Hour {
+		*r.MaxRetries != 8 || r.Backoff.Base != 5*time.Second || r.Backoff.Max != time.Hour ||
+		c.Worker.Fetchers != 2 || c.Worker.PollInterval != 20*time.Millisecond || c.Worker.Pprof || c.Ingest.Pprof {
 		t.Fatalf("defaults wrong: %+v", c)
 	}
 	if c.Ingest.Spool.Dir != "" || c.Ingest.Spool.MaxBytes != 0 {
@@ -100,6 +101,9 @@ sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"ingest.
 		{"SpoolTooSmall", `
 ingest: {spool: {dir: /tmp/s, max_bytes: 1000}}
 sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"ingest.spool.max_bytes", "at least"}},
+		{"BadWorkerFetch", `
+worker: {concurrency: 4, fetchers: 5, poll_interval: 10s}
+sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"worker.fetchers", "worker.poll_interval"}},
 		{"BadRedisURL", `
 redis: {url: "http://x"}
 sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"redis.url"}},

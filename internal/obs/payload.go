@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/hibiken/asynqmon"
+
+	"github.com/hookq/hookq/internal/webhook"
 )
 
 // Redacted replaces every redacted value in the dashboard.
@@ -23,6 +25,9 @@ func PayloadFormatter(redact []string) asynqmon.PayloadFormatter {
 		paths[i] = strings.Split(p, ".")
 	}
 	return asynqmon.PayloadFormatterFunc(func(typ string, payload []byte) string {
+		if j, err := webhook.Expand(payload); err == nil {
+			payload = j // a compressed envelope shows as its JSON
+		}
 		var env map[string]any
 		dec := json.NewDecoder(bytes.NewReader(payload))
 		dec.UseNumber()

@@ -33,3 +33,16 @@ func TestPayloadFormatterRedacts(t *testing.T) {
 		t.Fatalf("foreign payload: %q", got)
 	}
 }
+
+func TestPayloadFormatterShowsCompressedEnvelopes(t *testing.T) {
+	ev := &webhook.Event{Source: "stripe", ID: "evt_2", Type: "charge.succeeded", ReceivedAt: time.Unix(0, 0),
+		Body: []byte(`{"id":"evt_2","card":{"number":"4242424242424242"},"pad":"` + strings.Repeat("lorem ipsum ", 100) + `"}`)}
+	p := webhook.Encode(ev)
+	if p[0] == '{' {
+		t.Fatal("test needs a compressed payload")
+	}
+	got := PayloadFormatter([]string{"card.number"}).FormatPayload("hookq:app", p)
+	if !strings.Contains(got, `"event_id": "evt_2"`) || !strings.Contains(got, "lorem ipsum") || strings.Contains(got, "4242") {
+		t.Fatalf("compressed envelope not shown as redacted JSON:\n%.300s", got)
+	}
+}

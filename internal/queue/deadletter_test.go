@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,9 +106,10 @@ func TestDeadLetterStreamBounded(t *testing.T) {
 	ctx := context.Background()
 	const maxBytes = 64 << 10
 	dl := queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: maxBytes, MaxEntries: 50})
-	body := make([]byte, 10<<10)
+	body := make([]byte, 10<<10) // random: envelopes are stored compressed
+	r := rand.New(rand.NewPCG(1, 2))
 	for i := range body {
-		body[i] = 'a' + byte(i%26)
+		body[i] = byte(r.Uint32())
 	}
 	var reported []string
 	for i := 0; i < 40; i++ {

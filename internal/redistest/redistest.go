@@ -25,6 +25,7 @@ type Server struct {
 	Port int
 	Dir  string
 	aof  bool
+	args []string
 	cmd  *exec.Cmd
 }
 
@@ -34,6 +35,10 @@ type Option func(*Server)
 // WithAOF turns on appendonly with appendfsync always, for tests that kill
 // and restart Redis and expect acknowledged writes to survive.
 func WithAOF() Option { return func(s *Server) { s.aof = true } }
+
+// WithArgs passes extra redis-server arguments (after the defaults, so they
+// win), e.g. "--appendonly", "yes", "--appendfsync", "everysec".
+func WithArgs(args ...string) Option { return func(s *Server) { s.args = append(s.args, args...) } }
 
 // Start starts redis-server and stops it when tb ends.
 func Start(tb testing.TB, opts ...Option) *Server {
@@ -75,6 +80,7 @@ func (s *Server) start() {
 	} else {
 		args = append(args, "--appendonly", "no")
 	}
+	args = append(args, s.args...)
 	s.cmd = exec.Command("redis-server", args...)
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {

@@ -58,11 +58,11 @@ type rawFields struct {
 // 10,000: a body near that limit, which ingest accepts, travels base64.
 const maxEmbedDepth = 1000
 
-// Encode renders e as a task payload; Decode(Encode(e)) gives e back, every
-// byte of every field included, whatever the body holds. It is
-// hand-assembled because json.Marshal compacts a RawMessage, which would
-// change the body's bytes.
-func Encode(e *Event) []byte {
+// encodeJSON renders e as the envelope's JSON; decodeJSON(encodeJSON(e))
+// gives e back, every byte of every field included, whatever the body
+// holds. It is hand-assembled because json.Marshal compacts a RawMessage,
+// which would change the body's bytes.
+func encodeJSON(e *Event) []byte {
 	head := envelope{
 		Source: e.Source, EventID: e.ID, EventType: e.Type,
 		ReceivedAt: e.ReceivedAt.UTC(), VerifiedBy: e.VerifiedBy,
@@ -150,8 +150,8 @@ func nestingWithin(b []byte, limit int) bool {
 // ErrBadEnvelope is returned by Decode for a payload hookq did not write.
 var ErrBadEnvelope = errors.New("bad task envelope")
 
-// Decode parses a task payload written by Encode.
-func Decode(payload []byte) (*Event, error) {
+// decodeJSON parses an envelope written by encodeJSON.
+func decodeJSON(payload []byte) (*Event, error) {
 	var env envelope
 	if err := json.Unmarshal(payload, &env); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadEnvelope, err)
