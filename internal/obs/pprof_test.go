@@ -11,7 +11,9 @@ func TestWithPprof(t *testing.T) {
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("inner")) })
 	get := func(h http.Handler, path string) (int, string) {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Host = "127.0.0.1:9090"
+		h.ServeHTTP(rec, req)
 		return rec.Code, rec.Body.String()
 	}
 	h := WithPprof(inner, true)
