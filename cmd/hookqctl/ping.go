@@ -7,7 +7,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/hookq/hookq/internal/redisconn"
 )
 
 // cmdPing checks that the Redis at -url answers.
@@ -18,17 +18,20 @@ func cmdPing(ctx context.Context, args []string, getenv func(string) string, std
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	opt, err := redis.ParseURL(*url)
+	spec, err := redisconn.Parse(*url)
 	if err != nil {
-		return err
+		return fmt.Errorf("redis url: %w", err)
 	}
-	opt.DialTimeout, opt.MaxRetries = time.Second, -1
-	c := redis.NewClient(opt)
+	c, err := spec.Client(redisconn.Tuning{DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second,
+		PoolTimeout: time.Second, PoolSize: 1, MaxRetries: -1})
+	if err != nil {
+		return fmt.Errorf("redis %s: %w", spec, err)
+	}
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis %s: %w", opt.Addr, err)
+		return fmt.Errorf("redis %s: %w", spec, err)
 	}
 	fmt.Fprintln(stdout, "PONG")
 	return nil

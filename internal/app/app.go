@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	neturl "net/url"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/hookq/hookq/internal/config"
 	"github.com/hookq/hookq/internal/obs"
+	"github.com/hookq/hookq/internal/redisconn"
 	"github.com/hookq/hookq/internal/trace"
 )
 
@@ -46,24 +46,26 @@ func Boot(name string, args []string, getenv func(string) string, stderr io.Writ
 	return cfg, log.With(zap.String("process", name)), nil
 }
 
-// Redis returns a client whose every command is bounded by its context and
-// by short socket timeouts, so a stalled Redis cannot hold a request.
-func Redis(url string) (*redis.Client, asynq.RedisConnOpt, error) {
-	opt, err := redis.ParseURL(url)
+// Redis returns a client for url (redis://, rediss://, redis-sentinel://;
+// see redisconn) whose every command is bounded by its context and by short
+// socket timeouts, so a stalled Redis cannot hold a request, and the same
+// connection as an Asynq option for the dashboard.
+func Redis(url string) (redis.UniversalClient, asynq.RedisConnOpt, error) {
+	spec, err := redisconn.Parse(url)
 	if err != nil {
-		return nil, nil, fmt.Errorf("redis.url: %w", withoutURL(err))
+		return nil, nil, fmt.Errorf("redis.url: %w", err)
 	}
-	opt.ContextTimeoutEnabled = true
-	opt.DialTimeout = time.Second
-	opt.ReadTimeout = 2 * time.Second
-	opt.WriteTimeout = 2 * time.Second
-	opt.PoolTimeout = 2 * time.Second
-	opt.PoolSize = 64
-	connOpt, err := asynq.ParseRedisURI(url)
+	t := redisconn.Tuning{DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second,
+		PoolTimeout: 2 * time.Second, PoolSize: 64}
+	rdb, err := spec.Client(t)
 	if err != nil {
-		return nil, nil, fmt.Errorf("redis.url: %w", withoutURL(err))
+		return nil, nil, fmt.Errorf("redis.url %s: %w", spec, err)
 	}
-	return redis.NewClient(opt), connOpt, nil
+	connOpt, err := spec.AsynqOpt(t)
+	if err != nil {
+		return nil, nil, fmt.Errorf("redis.url %s: %w", spec, err)
+	}
+	return rdb, connOpt, nil
 }
 
 // Listener is one HTTP server to run.
@@ -134,13 +136,4 @@ func Tracing(ctx context.Context, cfg *config.Config, service string, log *zap.L
 		defer cancel()
 		shutdown(ctx)
 	}, nil
-}
-
-// withoutURL drops the URL a parse error quotes: it may hold the password.
-func withoutURL(err error) error {
-	var ue *neturl.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("not a valid URL: %w", ue.Err)
-	}
-	return err
 }

@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/hookq/hookq/internal/redisconn"
 	"github.com/hookq/hookq/internal/verify"
 )
 
@@ -40,7 +41,9 @@ type Tracing struct {
 }
 
 type Redis struct {
-	URL string `yaml:"url"` // default redis://127.0.0.1:6379/0; env REDIS_URL overrides
+	// URL: redis://, rediss://, redis-sentinel://[:pw@]h:p[,h:p…][/db]?master=NAME
+	// or redis-cluster://; default redis://127.0.0.1:6379/0; env REDIS_URL overrides.
+	URL string `yaml:"url"`
 }
 
 type Ingest struct {
@@ -350,8 +353,8 @@ func (c *Config) validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 	}
-	if !strings.HasPrefix(c.Redis.URL, "redis://") && !strings.HasPrefix(c.Redis.URL, "rediss://") {
-		bad("redis.url", "must start with redis:// or rediss://")
+	if _, err := redisconn.Parse(c.Redis.URL); err != nil {
+		bad("redis.url", "%v", err)
 	}
 	for key, addr := range map[string]string{"ingest.listen": c.Ingest.Listen, "ingest.admin_listen": c.Ingest.AdminListen, "worker.admin_listen": c.Worker.AdminListen} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
