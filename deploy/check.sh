@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Static checks of hookq's deployment files (no Docker engine needed):
 #   docker-compose.yml, deploy/Dockerfile, deploy/redis.conf,
-#   deploy/hookq.compose.yaml, deploy/prometheus/, deploy/grafana/.
+#   deploy/hookq.compose.yaml, deploy/prometheus/, deploy/grafana/, deploy/k8s/.
 #
 #   bash deploy/check.sh
 #
@@ -51,6 +51,10 @@ if ! go run ./deploy/checkyaml \
 	-promql deploy/prometheus/alerts.yml,deploy/grafana/hookq-dashboard.json; then
 	FAILED=$((FAILED + 1))
 fi
+
+echo "== Kubernetes manifests (deploy/k8s/validate: official API types, KEDA's CRD schemas, hookq's config loader)"
+run "every object in deploy/k8s decodes strictly and its references hold" \
+	bash -c 'cd deploy/k8s/validate && go test -count=1 ./...'
 
 echo "== Grafana dashboard"
 if command -v python3 >/dev/null; then
