@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: all build run demo test browser fuzz fuzz-long bench bench-scale load chaos vet deploy-check clean
+.PHONY: all build run demo test browser fuzz fuzz-long bench bench-scale load chaos failover vet deploy-check clean
 
 all: build
 
@@ -102,6 +102,13 @@ load: build
 chaos:
 	@bash deploy/dev/ensure-redis.sh
 	HOOKQ_CHAOS=long $(GO) test -count=1 -timeout 25m -run '^TestChaos(Spool)?$$' -v ./internal/chaos
+
+## failover: ingest + worker on redis-sentinel://, kill -9 the master under load (Sentinel down-after 5 s);
+## a minute of traffic after the failover and every acknowledged event waited for (< 6 min).
+## `make test` runs the short version (TestSentinelFailover, about 20 s).
+failover:
+	@bash deploy/dev/ensure-redis.sh
+	HOOKQ_FAILOVER=long $(GO) test -count=1 -timeout 10m -run '^TestSentinelFailover$$' -v ./internal/e2e
 
 deploy-check:
 	bash deploy/check.sh

@@ -141,6 +141,7 @@ type stackOpts struct {
 	// sources and routes; SINK in them is the sink's URL, {{INGEST}} the
 	// public base URL.
 	sources, routes string
+	redisURL        string // a Redis the test started itself (Sentinel…); empty = a private redis-server
 }
 
 func startStack(t *testing.T, o stackOpts) *stack {
@@ -158,7 +159,11 @@ func startStack(t *testing.T, o stackOpts) *stack {
 	if o.shutdown == "" {
 		o.shutdown = "10s"
 	}
-	s := &stack{t: t, redis: redistest.Start(t, ropts...), sink: newSink(t)}
+	s := &stack{t: t, sink: newSink(t)}
+	if o.redisURL == "" {
+		s.redis = redistest.Start(t, ropts...)
+		o.redisURL = s.redis.URL()
+	}
 	pub, adm, wadm := redistest.FreePort(t), redistest.FreePort(t), redistest.FreePort(t)
 	s.ingestURL = fmt.Sprintf("http://127.0.0.1:%d", pub)
 	s.ingestAdm = fmt.Sprintf("http://127.0.0.1:%d", adm)
@@ -212,7 +217,7 @@ routes:
 	if err := os.WriteFile(s.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s.env = append(os.Environ(), "REDIS_URL="+s.redis.URL(), "E2E_SEED_SECRET="+seedSecret, "E2E_DASH_PASSWORD=dash-pass")
+	s.env = append(os.Environ(), "REDIS_URL="+o.redisURL, "E2E_SEED_SECRET="+seedSecret, "E2E_DASH_PASSWORD=dash-pass")
 	s.ingest = s.start("ingest")
 	s.waitOK(s.ingestAdm + "/readyz")
 	s.startWorker()

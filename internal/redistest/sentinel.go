@@ -1,0 +1,105 @@
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// SentinelSet is a master, one replica and three Sentinels watching them,
+// all on loopback ports of their own.
+type SentinelSet struct {
+	Master, Replica *Server
+	Sentinels       []string // host:port
+	Name            string   // master set name
+	cmds            []*exec.Cmd
+}
+
+// StartSentinel starts the set with down-after-milliseconds downAfter and
+// waits until every Sentinel knows the replica and the other Sentinels, so
+// that a failover can be agreed on at once.
+func StartSentinel(tb testing.TB, downAfter time.Duration) *SentinelSet {
+	tb.Helper()
+	m := Start(tb)
+	r := Start(tb, WithArgs("--replicaof", "127.0.0.1", strconv.Itoa(m.Port)))
+	set := &SentinelSet{Master: m, Replica: r, Name: "hookq"}
+	for i := 0; i < 3; i++ {
+		port, dir := FreePort(tb), tb.TempDir()
+		conf := filepath.Join(dir, "sentinel.conf")
+		text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\n"+
+			"sentinel monitor %s 127.0.0.1 %d 2\n"+
+			"sentinel down-after-milliseconds %s %d\n"+
+			"sentinel failover-timeout %s 10000\n"+
+			"sentinel parallel-syncs %s 1\n",
+			port, dir, filepath.Join(dir, "sentinel.log"), set.Name, m.Port, set.Name, downAfter.Milliseconds(), set.Name, set.Name)
+		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+			tb.Fatal(err)
+		}
+		cmd := exec.Command("redis-server", conf, "--sentinel")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			tb.Fatalf("start redis-server --sentinel: %v", err)
+		}
+		set.cmds = append(set.cmds, cmd)
+		tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		set.Sentinels = append(set.Sentinels, "127.0.0.1:"+strconv.Itoa(port))
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, addr := range set.Sentinels {
+		sc := redis.NewSentinelClient(&redis.Options{Addr: addr})
+		for {
+			info, err := sc.Master(context.Background(), set.Name).Result()
+			if err == nil && info["num-slaves"] == "1" && info["num-other-sentinels"] == "2" {
+				break
+			}
+			if time.Now().After(deadline) {
+				sc.Close()
+				tb.Fatalf("sentinel %s never saw the replica and the other sentinels: %v %v", addr, info, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		sc.Close()
+	}
+	// The replica must hold the master's data before a failover can be clean.
+	rc := r.Client()
+	for {
+		info, _ := rc.Info(context.Background(), "replication").Result()
+		if strings.Contains(info, "master_link_status:up") {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("replica never synced: %s", info)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return set
+}
+
+// URL is the redis-sentinel:// URL of the set, database 0.
+func (s *SentinelSet) URL() string {
+	return "redis-sentinel://" + strings.Join(s.Sentinels, ",") + "/0?master=" + s.Name
+}
+
+// MasterAddr asks the first answering Sentinel for the current master.
+func (s *SentinelSet) MasterAddr(ctx context.Context) (string, error) {
+	var last error
+	for _, addr := range s.Sentinels {
+		sc := redis.NewSentinelClient(&redis.Options{Addr: addr})
+		a, err := sc.GetMasterAddrByName(ctx, s.Name).Result()
+		sc.Close()
+		if err == nil {
+			return a[0] + ":" + a[1], nil
+		}
+		last = err
+	}
+	return "", last
+}
