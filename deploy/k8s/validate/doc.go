@@ -7,4 +7,7 @@
 // loader, and the termination grace against the configured shutdown bound.
 //
 //	cd deploy/k8s/validate && go test ./...
+//
+// go.work joins hookq's own module, so the checks use hookq's code and its
+// dependency versions as they are, with nothing to update here when they change.
 package validate

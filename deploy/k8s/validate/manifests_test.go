@@ -548,7 +548,10 @@ func (s *set) checkWorkload(w workload) (*config.Config, string) {
 	if role == "ingest" && cfg.Dashboard.Password == "" {
 		t.Errorf("%s: the admin listener is not loopback, so the dashboard needs a password", w)
 	}
-	admin := obs.NewAdmin(func(context.Context) ([]string, error) { return nil, nil }, prometheus.NewRegistry(), "", nil)
+	// The admin handler as the process builds it; the kubelet probes with
+	// the pod's IP as Host, which a loopback-only policy would refuse.
+	admin := obs.NewAdmin(func(context.Context) ([]string, error) { return nil, nil }, prometheus.NewRegistry(), "", nil,
+		config.AdminIsLoopback(want["admin"]))
 	for name, p := range map[string]*corev1.Probe{"startup": c.StartupProbe, "liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
 		if p == nil || p.HTTPGet == nil {
 			t.Errorf("%s: %s probe: want an httpGet probe", w, name)
@@ -558,7 +561,9 @@ func (s *set) checkWorkload(w workload) (*config.Config, string) {
 			t.Errorf("%s: %s probe: port %s, want the admin port", w, name, p.HTTPGet.Port.String())
 		}
 		rec := httptest.NewRecorder()
-		admin.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p.HTTPGet.Path, nil))
+		req := httptest.NewRequest(http.MethodGet, p.HTTPGet.Path, nil)
+		req.Host = "10.1.2.3:" + strconv.Itoa(int(ports["admin"]))
+		admin.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {
 			t.Errorf("%s: %s probe: GET %s on hookq's admin handler answers %d", w, name, p.HTTPGet.Path, rec.Code)
 		}
