@@ -80,7 +80,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer flush()
-	var enq ingest.Enqueuer = queue.NewEnqueuer(rdb)
+	enqueuer := queue.NewEnqueuer(rdb)
+	if n := cfg.Redis.AckReplicas; n > 0 {
+		ackRdb, err := app.RedisForWait(cfg.Redis.URL, cfg.Redis.AckTimeout)
+		if err != nil {
+			return err
+		}
+		defer ackRdb.Close()
+		enqueuer.WithReplicaAck(ackRdb, n, cfg.Redis.AckTimeout)
+		log.Info("answers wait for replicas", zap.Int("ack_replicas", n), zap.Duration("ack_timeout", cfg.Redis.AckTimeout))
+	}
+	var enq ingest.Enqueuer = enqueuer
 	var sp *spool.Spool
 	if cfg.Ingest.Spool.Dir != "" {
 		sm := obs.NewSpoolMetrics(reg, func() spool.Stats { return sp.Stats() })

@@ -68,6 +68,23 @@ func Redis(url string) (redis.UniversalClient, asynq.RedisConnOpt, error) {
 	return rdb, connOpt, nil
 }
 
+// RedisForWait is a client of its own for the enqueue script followed by
+// WAIT: its reads may block for wait, and its small pool keeps a stalled
+// WAIT (after a failover, replicas can be slow to reattach) from holding
+// connections the rest of the process needs.
+func RedisForWait(url string, wait time.Duration) (redis.UniversalClient, error) {
+	spec, err := redisconn.Parse(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis.url: %w", err)
+	}
+	rdb, err := spec.Client(redisconn.Tuning{DialTimeout: time.Second, ReadTimeout: wait + 2*time.Second, WriteTimeout: 2 * time.Second,
+		PoolTimeout: 2 * time.Second, PoolSize: 32})
+	if err != nil {
+		return nil, fmt.Errorf("redis.url %s: %w", spec, err)
+	}
+	return rdb, nil
+}
+
 // Listener is one HTTP server to run.
 type Listener struct {
 	Name   string

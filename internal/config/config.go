@@ -44,6 +44,10 @@ type Redis struct {
 	// URL: redis://, rediss://, redis-sentinel://[:pw@]h:p[,h:p…][/db]?master=NAME
 	// or redis-cluster://; default redis://127.0.0.1:6379/0; env REDIS_URL overrides.
 	URL string `yaml:"url"`
+	// AckReplicas > 0: ingest answers only once that many replicas hold the
+	// event (WAIT after the script), else 503. Default 0.
+	AckReplicas int           `yaml:"ack_replicas"`
+	AckTimeout  time.Duration `yaml:"ack_timeout"` // default 1s; below ingest.redis_timeout
 }
 
 type Ingest struct {
@@ -293,6 +297,7 @@ func (c *Config) defaults() {
 		}
 	}
 	def(&c.Redis.URL, "redis://127.0.0.1:6379/0")
+	defD(&c.Redis.AckTimeout, time.Second)
 	def(&c.Ingest.Listen, ":8080")
 	def(&c.Ingest.AdminListen, "127.0.0.1:9090")
 	if c.Ingest.MaxBodyBytes == 0 {
@@ -355,6 +360,12 @@ func (c *Config) validate() error {
 	}
 	if _, err := redisconn.Parse(c.Redis.URL); err != nil {
 		bad("redis.url", "%v", err)
+	}
+	if c.Redis.AckReplicas < 0 || c.Redis.AckReplicas > 16 {
+		bad("redis.ack_replicas", "must be between 0 and 16")
+	}
+	if c.Redis.AckTimeout < 10*time.Millisecond || (c.Redis.AckReplicas > 0 && c.Redis.AckTimeout >= c.Ingest.RedisTimeout) {
+		bad("redis.ack_timeout", "must be at least 10ms and below ingest.redis_timeout (the script runs within that bound too)")
 	}
 	for key, addr := range map[string]string{"ingest.listen": c.Ingest.Listen, "ingest.admin_listen": c.Ingest.AdminListen, "worker.admin_listen": c.Worker.AdminListen} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {

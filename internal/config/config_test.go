@@ -104,6 +104,15 @@ sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"ingest.
 		{"BadWorkerFetch", `
 worker: {concurrency: 4, fetchers: 5, poll_interval: 10s}
 sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"worker.fetchers", "worker.poll_interval"}},
+		{"AckTimeoutPastRequestBound", `
+redis: {ack_replicas: 1, ack_timeout: 3s}
+sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"redis.ack_timeout", "below ingest.redis_timeout"}},
+		{"AckReplicasNegative", `
+redis: {ack_replicas: -1}
+sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"redis.ack_replicas"}},
+		{"SentinelWithoutMaster", `
+redis: {url: "redis-sentinel://:pw@s1:26379/0"}
+sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"redis.url", "master=NAME"}},
 		{"BadRedisURL", `
 redis: {url: "http://x"}
 sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"redis.url"}},

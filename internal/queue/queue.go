@@ -33,6 +33,24 @@ const Queue = "webhooks"
 type Enqueuer struct {
 	rdb redis.UniversalClient
 	b   *batcher
+	ack *replicaAck // nil: answer once the master has the writes
+}
+
+type replicaAck struct {
+	rdb      redis.UniversalClient
+	replicas int
+	timeout  time.Duration
+}
+
+// WithReplicaAck makes every answer, accepted and duplicate alike, wait
+// until n replicas hold the event (WAIT n timeout). WAIT only counts writes
+// made on its own connection, so the script and WAIT go down one connection
+// in one pipeline, outside the shared batches. rdb is a client of its own:
+// a WAIT can hold its connection for the whole timeout, which must not
+// starve other commands.
+func (q *Enqueuer) WithReplicaAck(rdb redis.UniversalClient, n int, timeout time.Duration) *Enqueuer {
+	q.ack = &replicaAck{rdb: rdb, replicas: n, timeout: timeout}
+	return q
 }
 
 // NewEnqueuer returns an Enqueuer on rdb; the caller owns rdb. Concurrent
@@ -130,9 +148,45 @@ func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Dura
 		keys = append(keys, taskKey(id))
 		args = append(args, id, encodeTaskMessage(webhook.TaskType(t.Route), p, headers, id, Queue, t.MaxRetry, t.Timeout))
 	}
-	n, err := q.b.run(ctx, keys, args)
+	n, err := q.run(ctx, keys, args)
 	if err != nil {
 		return false, fmt.Errorf("queue: enqueue %s: %w: %v", ev.Summary(), webhook.ErrQueueUnavailable, err)
 	}
 	return n == 0, nil
+}
+
+// run executes the script, and WAIT after it when replicas must acknowledge.
+// A duplicate answer waits too: the mark it found may not be replicated yet.
+func (q *Enqueuer) run(ctx context.Context, keys []string, args []any) (int, error) {
+	if q.ack == nil {
+		return q.b.run(ctx, keys, args)
+	}
+	for attempt := 0; ; attempt++ {
+		var res *redis.Cmd
+		var wait *redis.Cmd
+		q.ack.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if attempt == 0 {
+				res = script.EvalSha(ctx, p, keys, args...)
+			} else {
+				res = script.Eval(ctx, p, keys, args...)
+			}
+			wait = p.Do(ctx, "WAIT", q.ack.replicas, q.ack.timeout.Milliseconds())
+			return nil
+		})
+		if attempt == 0 && redis.HasErrorPrefix(res.Err(), "NOSCRIPT") {
+			continue // first use on this server: send the body
+		}
+		n, err := res.Int()
+		if err != nil {
+			return 0, err
+		}
+		got, err := wait.Int64()
+		if err != nil {
+			return 0, fmt.Errorf("WAIT: %w", err)
+		}
+		if got < int64(q.ack.replicas) {
+			return 0, fmt.Errorf("%d of %d replicas acknowledged within %v", got, q.ack.replicas, q.ack.timeout)
+		}
+		return n, nil
+	}
 }
