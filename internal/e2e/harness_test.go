@@ -142,6 +142,7 @@ type stackOpts struct {
 	// public base URL.
 	sources, routes string
 	redisURL        string // a Redis the test started itself (Sentinel…); empty = a private redis-server
+	ackReplica      int    // redis.ack_replicas
 }
 
 func startStack(t *testing.T, o stackOpts) *stack {
@@ -169,7 +170,7 @@ func startStack(t *testing.T, o stackOpts) *stack {
 	s.ingestAdm = fmt.Sprintf("http://127.0.0.1:%d", adm)
 	s.workerAdm = fmt.Sprintf("http://127.0.0.1:%d", wadm)
 	cfg := fmt.Sprintf(`
-redis: { url: "redis://127.0.0.1:1/0" }   # REDIS_URL overrides
+redis: { url: "redis://127.0.0.1:1/0", ack_replicas: %d, ack_timeout: 500ms }   # REDIS_URL overrides
 ingest:
   listen: "127.0.0.1:%d"
   admin_listen: "127.0.0.1:%d"
@@ -204,7 +205,7 @@ routes:
     timeout: 5s
     max_retries: %d
     backoff: { base: %s, max: 2s }
-`, pub, adm, o.maxBody, wadm, o.shutdown, s.sink.URL, o.maxRetries, o.backoff)
+`, o.ackReplica, pub, adm, o.maxBody, wadm, o.shutdown, s.sink.URL, o.maxRetries, o.backoff)
 	cfg = strings.Replace(cfg, "routes:\n", strings.ReplaceAll(o.sources, "{{INGEST}}", s.ingestURL)+"routes:\n", 1)
 	cfg += strings.ReplaceAll(strings.ReplaceAll(o.routes, "SINK", s.sink.URL), "{{INGEST}}", s.ingestURL)
 	if o.otlp != "" {

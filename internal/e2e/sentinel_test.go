@@ -23,10 +23,22 @@ import (
 // answers anything but 200 until Sentinel (down-after 5 s) has promoted the
 // replica. Neither hookq process is restarted. HOOKQ_FAILOVER=long (make
 // failover) sends for longer and waits for every acknowledged event.
+//
+// "async": one replica, acknowledgement once the master has the event.
+// "ack_replicas=1": two replicas (one is left after the failover), and
+// ingest answers 200 only once a replica holds the event: none may be lost.
 func TestSentinelFailover(t *testing.T) {
+	t.Run("async", func(t *testing.T) { sentinelFailover(t, 1, 0) })
+	t.Run("ack_replicas=1", func(t *testing.T) { sentinelFailover(t, 2, 1) })
+}
+
+func sentinelFailover(t *testing.T, replicas, ack int) {
 	long := os.Getenv("HOOKQ_FAILOVER") == "long"
-	set := redistest.StartSentinel(t, 5*time.Second)
-	s := startStack(t, stackOpts{redisURL: set.URL(), backoff: "200ms", maxRetries: 20})
+	set := redistest.StartSentinel(t, 5*time.Second, replicas)
+	s := startStack(t, stackOpts{redisURL: set.URL(), backoff: "200ms", maxRetries: 20, ackReplica: ack})
+	if ack > 0 && !strings.Contains(s.ingest.Log(), "answers wait for replicas") {
+		t.Fatalf("ingest did not turn on ack_replicas:\n%s", s.ingest.Log())
+	}
 
 	// Everything works through the Sentinels before the failover: ingest,
 	// the worker's business handlers and forward, the dashboard, and the
@@ -163,7 +175,10 @@ func TestSentinelFailover(t *testing.T) {
 				t.Errorf("events acknowledged after the failover never delivered: %v", a[:min(len(a), 10)])
 			}
 			if long && len(b) > 0 {
-				t.Logf("lost or never recovered (acknowledged before the kill, no WAIT for replicas): %v", b[:min(len(b), 10)])
+				t.Logf("lost or never recovered (acknowledged before the kill): %v", b[:min(len(b), 10)])
+				if ack > 0 {
+					t.Errorf("%d events acknowledged with ack_replicas=%d were lost", len(b), ack)
+				}
 			}
 			break
 		}

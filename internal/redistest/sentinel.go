@@ -15,23 +15,26 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// SentinelSet is a master, one replica and three Sentinels watching them,
+// SentinelSet is a master, its replicas and three Sentinels watching them,
 // all on loopback ports of their own.
 type SentinelSet struct {
-	Master, Replica *Server
-	Sentinels       []string // host:port
-	Name            string   // master set name
-	cmds            []*exec.Cmd
+	Master    *Server
+	Replicas  []*Server
+	Sentinels []string // host:port
+	Name      string   // master set name
+	cmds      []*exec.Cmd
 }
 
 // StartSentinel starts the set with down-after-milliseconds downAfter and
-// waits until every Sentinel knows the replica and the other Sentinels, so
-// that a failover can be agreed on at once.
-func StartSentinel(tb testing.TB, downAfter time.Duration) *SentinelSet {
+// replicas replicas, and waits until every Sentinel knows the replicas and
+// the other Sentinels, so that a failover can be agreed on at once.
+func StartSentinel(tb testing.TB, downAfter time.Duration, replicas int) *SentinelSet {
 	tb.Helper()
 	m := Start(tb)
-	r := Start(tb, WithArgs("--replicaof", "127.0.0.1", strconv.Itoa(m.Port)))
-	set := &SentinelSet{Master: m, Replica: r, Name: "hookq"}
+	set := &SentinelSet{Master: m, Name: "hookq"}
+	for range replicas {
+		set.Replicas = append(set.Replicas, Start(tb, WithArgs("--replicaof", "127.0.0.1", strconv.Itoa(m.Port))))
+	}
 	for i := 0; i < 3; i++ {
 		port, dir := FreePort(tb), tb.TempDir()
 		conf := filepath.Join(dir, "sentinel.conf")
@@ -58,7 +61,7 @@ func StartSentinel(tb testing.TB, downAfter time.Duration) *SentinelSet {
 		sc := redis.NewSentinelClient(&redis.Options{Addr: addr})
 		for {
 			info, err := sc.Master(context.Background(), set.Name).Result()
-			if err == nil && info["num-slaves"] == "1" && info["num-other-sentinels"] == "2" {
+			if err == nil && info["num-slaves"] == strconv.Itoa(replicas) && info["num-other-sentinels"] == "2" {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -69,17 +72,19 @@ func StartSentinel(tb testing.TB, downAfter time.Duration) *SentinelSet {
 		}
 		sc.Close()
 	}
-	// The replica must hold the master's data before a failover can be clean.
-	rc := r.Client()
-	for {
-		info, _ := rc.Info(context.Background(), "replication").Result()
-		if strings.Contains(info, "master_link_status:up") {
-			break
+	// The replicas must hold the master's data before a failover can be clean.
+	for _, r := range set.Replicas {
+		rc := r.Client()
+		for {
+			info, _ := rc.Info(context.Background(), "replication").Result()
+			if strings.Contains(info, "master_link_status:up") {
+				break
+			}
+			if time.Now().After(deadline) {
+				tb.Fatalf("replica never synced: %s", info)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("replica never synced: %s", info)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	return set
 }
