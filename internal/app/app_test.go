@@ -16,3 +16,11 @@ func TestRedisURLErrorHidesPassword(t *testing.T) {
 		}
 	}
 }
+
+func TestRedisClusterRefusedAtStartUp(t *testing.T) {
+	_, _, err := Redis("redis-cluster://:s3cret@127.0.0.1:7000,127.0.0.1:7001")
+	if err == nil || !strings.Contains(err.Error(), "not supported yet") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("err = %v", err)
+	}
+	t.Log(err)
+}
