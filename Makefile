@@ -104,8 +104,8 @@ chaos:
 	HOOKQ_CHAOS=long $(GO) test -count=1 -timeout 25m -run '^TestChaos(Spool)?$$' -v ./internal/chaos
 
 ## failover: ingest + worker on redis-sentinel://, kill -9 the master under load (Sentinel down-after 5 s);
-## a minute of traffic after the failover and every acknowledged event waited for (< 6 min).
-## `make test` runs the short version (TestSentinelFailover, about 20 s).
+## once with ack_replicas 0, once with 1 on two replicas; a minute of traffic after each failover and
+## every acknowledged event waited for (about 4 min). `make test` runs the short version (about 45 s).
 failover:
 	@bash deploy/dev/ensure-redis.sh
 	HOOKQ_FAILOVER=long $(GO) test -count=1 -timeout 10m -run '^TestSentinelFailover$$' -v ./internal/e2e
