@@ -301,7 +301,7 @@ func cmdDlqShow(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	if len(tasks) == 0 {
-		return fmt.Errorf("no task %q and no dead-lettered task of an event %q (try: hookqctl inspect %s)", pos[0], pos[0], pos[0])
+		return fmt.Errorf("no task %q and no dead-lettered task of an event %q (try: %s)", pos[0], pos[0], commandLine([]string{"inspect"}, pos[0]))
 	}
 	if *asJSON {
 		out := make([]showJSON, len(tasks))
@@ -392,7 +392,7 @@ func showTask(w io.Writer, t *ctl.Task, now time.Time) {
 	}
 	tw.Flush()
 	if t.State == "archived" {
-		fmt.Fprintf(w, "replay: hookqctl dlq replay %s\n", t.ID)
+		fmt.Fprintln(w, "replay:", commandLine([]string{"dlq", "replay"}, t.ID))
 	}
 	body := t.Info.Payload
 	if t.Event != nil {

@@ -48,7 +48,7 @@ func cmdDlqExported(ctx context.Context, args []string, getenv func(string) stri
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.StreamID, e.TaskID, dash(e.EventType), e.DeadLetteredAt, dash(oneLine(e.Error, 60)))
 	}
 	tw.Flush()
-	fmt.Fprintln(stdout, "restore: hookqctl dlq restore STREAM_ID...")
+	fmt.Fprintln(stdout, "restore: hookqctl dlq restore -- STREAM_ID...")
 	return nil
 }
 

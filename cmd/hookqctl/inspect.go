@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -92,7 +91,7 @@ func cmdInspect(ctx context.Context, args []string, getenv func(string) string, 
 		}
 	}
 	if len(dead) > 0 {
-		fmt.Fprintf(stdout, "replay: hookqctl dlq replay %s\n", strings.Join(dead, " "))
+		fmt.Fprintln(stdout, "replay:", commandLine([]string{"dlq", "replay"}, dead...))
 	}
 	return nil
 }
