@@ -39,7 +39,7 @@ func cmdDlqExported(ctx context.Context, args []string, getenv func(string) stri
 		return enc.Encode(entries)
 	}
 	if len(entries) == 0 {
-		fmt.Fprintln(stdout, "the dead-letter stream is empty")
+		fmt.Fprintln(stdout, "the dead-letter stream is empty in", conn.where)
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)

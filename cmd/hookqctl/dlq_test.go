@@ -303,7 +303,7 @@ func TestInspectCommand(t *testing.T) {
 		{"NotFound", nil, []string{"nope", "-config", e.config, "-source", "github"}, []string{"dedupe mark  none", "github:ci:nope", "verdict: not found"}, false},
 		{"ScanWithoutConfig", nil, []string{"gh_1", "-redis", e.url}, []string{"dedupe mark  github", "github:ci:gh_1", "archived"}, false},
 		{"ConfigWithoutSecrets", []string{"TEST_SECRET"}, []string{"-config", e.config, "evt_p"}, []string{"stripe:app:evt_p", "pending",
-			"verdict: tasks exist (app: pending)"}, true},
+			"verdict: tasks exist (app: pending)"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -84,6 +84,9 @@ func cmdInspect(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintln(stdout, "  (a key scan stopped at its limit: something may be missing; pass -config or -source)")
 	}
 	fmt.Fprintln(stdout, "verdict:", w.Verdict())
+	if len(w.Marks) == 0 && !hasTask(w) {
+		fmt.Fprintln(stdout, "looked in", conn.where)
+	}
 	var dead []string
 	for _, r := range w.Routes {
 		if r.Task != nil && r.Task.State == "archived" {
@@ -94,4 +97,13 @@ func cmdInspect(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintln(stdout, "replay:", commandLine([]string{"dlq", "replay"}, dead...))
 	}
 	return nil
+}
+
+func hasTask(w *ctl.Whereabouts) bool {
+	for _, r := range w.Routes {
+		if r.Task != nil {
+			return true
+		}
+	}
+	return false
 }

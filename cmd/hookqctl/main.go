@@ -31,7 +31,8 @@ Run 'hookqctl COMMAND -h' for a command's flags.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	wd, _ := os.Getwd()
+	if err := run(ctx, os.Args[1:], devGetenv(os.Getenv, wd), os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "hookqctl:", err)
 		os.Exit(1)
 	}
@@ -61,6 +62,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdInspect(ctx, args[1:], getenv, stdout, stderr)
 	case "reconcile":
 		return cmdReconcile(ctx, args[1:], getenv, stdout, stderr)
+	case "ready":
+		return cmdReady(ctx, args[1:], getenv, stdout, stderr)
+	case "endpoints":
+		return cmdEndpoints(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

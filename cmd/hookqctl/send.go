@@ -21,7 +21,7 @@ import (
 )
 
 type sender struct {
-	cfg    *config.Config
+	cfg    *loadedConfig
 	base   string
 	client *http.Client
 }
@@ -33,7 +33,7 @@ func newSender(cfgPath, baseURL string, getenv func(string) string) (*sender, er
 	if cfgPath == "" {
 		return nil, errors.New("no config: pass -config FILE or set HOOKQ_CONFIG")
 	}
-	cfg, err := config.Load(cfgPath, getenv)
+	cfg, err := loadConfig(cfgPath, getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +65,9 @@ func (s *sender) send(ctx context.Context, d delivery) (int, string, error) {
 	}
 	if src == nil {
 		return 0, "", fmt.Errorf("source %q is not in the config", d.source)
+	}
+	if err := s.cfg.needSecrets(d.source); err != nil {
+		return 0, "", err
 	}
 	v := src.Verifier
 	secret := string(v.Secrets[0])
