@@ -17,8 +17,8 @@ func commandLine(words []string, ids ...string) string {
 }
 
 // shellQuote returns s as one POSIX shell word: left bare when it holds only
-// characters no shell interprets, else single-quoted (a single quote inside
-// becomes '\'').
+// characters no shell interprets, else single-quoted, each single quote
+// inside closed, escaped and reopened.
 func shellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,:/@%+=-") == "" {
 		return s

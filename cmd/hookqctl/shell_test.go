@@ -138,3 +138,19 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpAndUsage(t *testing.T) {
+	for _, args := range [][]string{{"stats", "-h"}, {"inspect", "-h"}, {"dlq", "replay", "-h"}, {"dlq", "restore", "-h"}, {"send", "-h"}, {"ready", "-h"}, {"-h"}} {
+		var out, errb bytes.Buffer
+		err := run(t.Context(), args, func(string) string { return "" }, &out, &errb)
+		if err != nil || strings.Contains(out.String()+errb.String(), "help requested") {
+			t.Errorf("%v: err %v, output %q", args, err, out.String()+errb.String())
+		}
+	}
+	for _, cmd := range []string{"send", "demo", "load", "sink", "stats", "inspect", "dlq list", "dlq show", "dlq replay",
+		"dlq delete", "dlq exported", "dlq restore", "ready", "endpoints", "ping"} {
+		if !strings.Contains(usage, "\n  "+cmd+" ") {
+			t.Errorf("usage does not list %q", cmd)
+		}
+	}
+}
