@@ -151,5 +151,33 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 	if status >= 300 {
 		return fmt.Errorf("ingest answered %d", status)
 	}
+	warnIgnored(stderr, s.cfg, *source, resp)
 	return nil
+}
+
+// warnIgnored explains an "ignored" answer: verified, but no route of the
+// source matches the event's type, so nothing was enqueued.
+func warnIgnored(stderr io.Writer, cfg *loadedConfig, source, resp string) {
+	var a struct {
+		Status    string `json:"status"`
+		EventType string `json:"event_type"`
+	}
+	if json.Unmarshal([]byte(resp), &a) != nil || a.Status != "ignored" {
+		return
+	}
+	var routes []string
+	for _, r := range cfg.Routes {
+		if r.Source == source {
+			ev := "*"
+			if len(r.Events) > 0 {
+				ev = strings.Join(r.Events, " ")
+			}
+			routes = append(routes, fmt.Sprintf("%s (%s)", r.Name, ev))
+		}
+	}
+	if len(routes) == 0 {
+		routes = []string{"none"}
+	}
+	fmt.Fprintf(stderr, "warning: ignored: no route of source %s matches event type %q, so nothing was enqueued.\n  routes of %s: %s\n",
+		source, a.EventType, source, strings.Join(routes, ", "))
 }

@@ -261,6 +261,11 @@ func TestRunUpSecondTerminalCtrlC(t *testing.T) {
 		if err != nil || !strings.Contains(out, "webhooks") {
 			t.Fatalf("stats: %v\n%s", err, out)
 		}
+		out, err = s.ctl(t, "send", "-source", "seed", "-type", "no_such_type")
+		if err != nil || !strings.Contains(out, `warning: ignored: no route of source seed matches event type "no_such_type"`) ||
+			!strings.Contains(out, "payments (payment_success), to-sink (order_created)") {
+			t.Errorf("send of an unrouted type: %v\n%s", err, out)
+		}
 		out, err = s.ctl(t, "ready")
 		if err != nil {
 			t.Fatalf("ready: %v\n%s", err, out)
