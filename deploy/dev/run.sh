@@ -130,6 +130,9 @@ export REDIS_URL
 # same config, nothing to export.
 printf 'REDIS_URL=%s\nHOOKQ_CONFIG=%s\n' "$REDIS_URL" "$CONFIG" > "$DATA/stack.env"
 
+# Readable logs on a terminal (the children write to a pipe, so they cannot tell).
+if [ -t 1 ] && [ -z "${HOOKQ_LOG_FORMAT:-}" ]; then export HOOKQ_LOG_FORMAT=console; fi
+
 sink=$("$BIN/hookqctl" endpoints -config "$CONFIG" -sink 2>/dev/null) || sink=
 [ -z "$sink" ] || start sink "$BIN/hookqctl" sink -listen "$sink"
 start ingest "$BIN/ingest" -config "$CONFIG"

@@ -105,6 +105,13 @@ type Dedupe struct {
 
 type Log struct {
 	Level string `yaml:"level"` // debug | info (default) | warn | error
+	// Format is json, console, or auto (default): console when stderr is
+	// a terminal. Env HOOKQ_LOG_FORMAT overrides it.
+	Format string `yaml:"format"`
+	// SampleFirst is how many info and debug lines with the same message
+	// each process writes per second before it keeps 1 in 100 (default
+	// 100; negative: keep every line). Warnings and errors are never sampled.
+	SampleFirst int `yaml:"sample_first"`
 }
 
 type Source struct {
@@ -321,6 +328,10 @@ func (c *Config) defaults() {
 	def(&c.Dashboard.Username, "ops")
 	defD(&c.Dedupe.TTL, 72*time.Hour)
 	def(&c.Log.Level, "info")
+	def(&c.Log.Format, "auto")
+	if c.Log.SampleFirst == 0 {
+		c.Log.SampleFirst = 100
+	}
 	if c.Tracing.SampleRatio == nil {
 		one := 1.0
 		c.Tracing.SampleRatio = &one
@@ -400,6 +411,11 @@ func (c *Config) validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		bad("log.level", "want debug, info, warn or error")
+	}
+	switch c.Log.Format {
+	case "auto", "json", "console":
+	default:
+		bad("log.format", "want auto, json or console")
 	}
 	if c.Tracing.Endpoint != "" && !strings.HasPrefix(c.Tracing.Endpoint, "http://") && !strings.HasPrefix(c.Tracing.Endpoint, "https://") {
 		bad("tracing.otlp_endpoint", "must be an http:// or https:// URL")
