@@ -73,7 +73,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		steps = append(steps, step{"standard webhooks invoice.paid", delivery{source: "standardwebhooks", id: id, typ: "invoice.paid", body: body}, 200})
 	}
 	if len(steps) == 0 {
-		return errors.New("demo: the config has none of the demo's sources (seed, stripe, github, standardwebhooks); try hookqctl trigger or send -source S")
+		return errors.New("demo: the config has none of the demo's sources (seed, stripe, github, standardwebhooks); try hookqctl trigger -list, or send -source S")
 	}
 	failed := 0
 	for _, st := range steps {

@@ -18,6 +18,7 @@ const usage = `usage: hookqctl COMMAND [flags] [--] [ID...]
 
 commands:
   send        send one correctly signed event for a configured source
+  trigger     send a realistic signed fixture: trigger SOURCE EVENT_TYPE (-list shows them)
   demo        send the seed's example events, a duplicate and a forged one
   load        send signed events at a rate for a bounded time; print throughput and latency
   sink        run an HTTP server that prints what it receives (a forward target)
@@ -68,6 +69,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	switch args[0] {
 	case "send":
 		return cmdSend(ctx, args[1:], getenv, stdout, stderr)
+	case "trigger":
+		return cmdTrigger(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], getenv, stdout, stderr)
 	case "load":

@@ -266,6 +266,16 @@ func TestRunUpSecondTerminalCtrlC(t *testing.T) {
 			!strings.Contains(out, "payments (payment_success), to-sink (order_created)") {
 			t.Errorf("send of an unrouted type: %v\n%s", err, out)
 		}
+		out, err = s.ctl(t, "trigger", "seed", "payment_success")
+		if err != nil || !strings.Contains(out, `"status":"accepted"`) {
+			t.Fatalf("trigger: %v\n%s", err, out)
+		}
+		for !strings.Contains(s.out.String(), "receipt for payment pay_evt_") {
+			if time.Now().After(deadline) {
+				t.Fatalf("the payment handler never ran for the triggered event:\n%s", s.out)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		out, err = s.ctl(t, "ready")
 		if err != nil {
 			t.Fatalf("ready: %v\n%s", err, out)
