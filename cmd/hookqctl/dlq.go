@@ -108,7 +108,8 @@ func loadTopology(file string, getenv func(string) string) (string, ctl.Topology
 	topo.Policies = map[string]webhook.Task{}
 	for _, r := range cfg.Routes {
 		topo.Routes[r.Source] = append(topo.Routes[r.Source], r.Name)
-		topo.Policies[r.Name] = webhook.Task{Route: r.Name, MaxRetry: *r.MaxRetries, Timeout: r.Timeout + 5*time.Second}
+		topo.Policies[r.Name] = webhook.Task{Route: r.Name, MaxRetry: *r.MaxRetries, Timeout: r.Timeout + 5*time.Second,
+			Retention: cfg.History.Retention}
 	}
 	for _, s := range topo.Sources {
 		if _, ok := topo.Routes[s]; !ok {
@@ -345,6 +346,10 @@ func showTask(w io.Writer, t *ctl.Task, now time.Time) {
 	row("retried", fmt.Sprintf("%d of %d", t.Retried, t.MaxRetry))
 	row("last failed at", fmtTimeAgo(t.LastFailedAt, now))
 	row("last error", t.LastErr)
+	if t.Delivery != nil {
+		row("delivery", deliveryText(t.Delivery)+" at "+fmtTime(t.Delivery.At))
+	}
+	row("completed at", fmtTimeAgo(t.CompletedAt, now))
 	if !t.NextProcessAt.IsZero() {
 		row("next process at", t.NextProcessAt.UTC().Format(time.RFC3339))
 	}

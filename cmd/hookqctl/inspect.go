@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookq/hookq/internal/ctl"
+	"github.com/hookq/hookq/internal/webhook"
 )
 
 // cmdInspect shows where one event is: its dedupe marks and each route's task.
@@ -60,11 +61,17 @@ func cmdInspect(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	for _, r := range w.Routes {
 		if r.Task == nil {
-			fmt.Fprintf(tw, "  route %s\t%s\tno task\tfinished (Asynq keeps no succeeded task), not routed, or deleted\n", r.Route, r.TaskID)
+			fmt.Fprintf(tw, "  route %s\t%s\tno task\tfinished (kept only with history.retention), not routed, or deleted\n", r.Route, r.TaskID)
 			continue
 		}
 		t := r.Task
 		detail := fmt.Sprintf("retried %d/%d", t.Retried, t.MaxRetry)
+		if t.Delivery != nil {
+			detail = deliveryText(t.Delivery) + ", " + detail
+		}
+		if !t.CompletedAt.IsZero() {
+			detail += ", completed " + fmtTimeAgo(t.CompletedAt, now)
+		}
 		if t.LastErr != "" {
 			detail += ", last error " + oneLine(t.LastErr, 60)
 		}
@@ -106,4 +113,13 @@ func hasTask(w *ctl.Whereabouts) bool {
 		}
 	}
 	return false
+}
+
+// deliveryText renders a recorded forward attempt in a few words.
+func deliveryText(d *webhook.Delivery) string {
+	answer := fmt.Sprintf("destination answered %d", d.Status)
+	if d.Status == 0 {
+		answer = "no answer: " + oneLine(d.Error, 60)
+	}
+	return fmt.Sprintf("%s in %.1fms (attempt %d)", answer, d.LatencyMS, d.Attempt)
 }

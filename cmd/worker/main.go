@@ -61,7 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer flush()
-	mux := worker.NewMux(log, routes, worker.MuxOptions{Metrics: obs.NewWorkerMetrics(reg, routeEvents(cfg)), DeadLetters: queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes}), Tracer: tracer})
+	mux := worker.NewMux(log, routes, worker.MuxOptions{Metrics: obs.NewWorkerMetrics(reg, routeEvents(cfg)), DeadLetters: queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes}), Tracer: tracer,
+		RecordResults: cfg.History.Retention > 0})
 	periodic, err := app.Reconcilers(cfg, rdb, log)
 	if err != nil {
 		return err
@@ -78,10 +79,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		// Asynq moves due retries to pending every 5 s by default, which
 		// would stretch a route's shorter backoff; check often enough.
 		DelayedTaskCheckInterval: delayedCheckInterval(routes),
-		Logger:                   obs.AsynqLogger{S: log.Sugar()},
-		LogLevel:                 asynq.WarnLevel,
-		HealthCheckFunc:          func(err error) { redisErr.Store(&err) },
-		HealthCheckInterval:      3 * time.Second, // /readyz recovers this soon after Redis does
+		// Kept history expires through Asynq's janitor, by default 100
+		// tasks every 8 s per worker: far below a busy ingest's rate, so
+		// expired tasks would pile up. 500 a second per worker keeps up.
+		JanitorInterval:     time.Second,
+		JanitorBatchSize:    500,
+		Logger:              obs.AsynqLogger{S: log.Sugar()},
+		LogLevel:            asynq.WarnLevel,
+		HealthCheckFunc:     func(err error) { redisErr.Store(&err) },
+		HealthCheckInterval: 3 * time.Second, // /readyz recovers this soon after Redis does
 	})
 	if err := srv.Start(recon.Wrap(mux)); err != nil {
 		return err

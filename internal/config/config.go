@@ -31,6 +31,15 @@ type Config struct {
 	Routes    []Route   `yaml:"routes"`
 	Log       Log       `yaml:"log"`
 	Tracing   Tracing   `yaml:"tracing"`
+	History   History   `yaml:"history"`
+}
+
+// History keeps succeeded tasks, with each forward's outcome, for lookup in
+// the dashboard's Completed tab and hookqctl inspect.
+type History struct {
+	// Retention is how long a succeeded task is kept; 0 (default) keeps
+	// none. Each kept event costs Redis about its body size plus ~0.5 KiB.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // Tracing exports OpenTelemetry spans over OTLP/HTTP; off when Endpoint is empty.
@@ -419,6 +428,9 @@ func (c *Config) validate() error {
 	}
 	if c.Tracing.Endpoint != "" && !strings.HasPrefix(c.Tracing.Endpoint, "http://") && !strings.HasPrefix(c.Tracing.Endpoint, "https://") {
 		bad("tracing.otlp_endpoint", "must be an http:// or https:// URL")
+	}
+	if c.History.Retention < 0 || c.History.Retention > 7*24*time.Hour {
+		bad("history.retention", "must be between 0 (off) and 168h")
 	}
 	if r := *c.Tracing.SampleRatio; !(r >= 0 && r <= 1) {
 		bad("tracing.sample_ratio", "must be between 0 and 1")
