@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net"
 	"os"
 	"os/exec"
@@ -68,6 +70,8 @@ worker:
   shutdown_timeout: 5s
 dashboard:
   password: ${HOOKQ_DASHBOARD_PASSWORD}
+history:
+  retention: 1h
 sources:
   - name: seed
     verifier: { type: hmac, header: X-Signature, secrets: ["${SEED_WEBHOOK_SECRET}"] }
@@ -253,9 +257,43 @@ func TestRunUpSecondTerminalCtrlC(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		out, err = s.ctl(t, "inspect", "evt_first_hour")
-		if err != nil || !regexp.MustCompile(`dedupe mark +seed +present`).MatchString(out) {
-			t.Fatalf("inspect: %v\n%s", err, out)
+		// The delivered event is kept with the destination's answer.
+		for {
+			out, err = s.ctl(t, "inspect", "evt_first_hour")
+			if err == nil && strings.Contains(out, "completed") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("inspect: %v\n%s", err, out)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if !regexp.MustCompile(`dedupe mark +seed +present`).MatchString(out) ||
+			!regexp.MustCompile(`route to-sink +seed:to-sink:evt_first_hour +completed +destination answered 200 in [0-9.]+ms \(attempt 1\)`).MatchString(out) {
+			t.Fatalf("inspect:\n%s", out)
+		}
+		// And so does the dashboard's Completed tab (Asynqmon's API behind it).
+		env := map[string]string{}
+		b, _ := os.ReadFile(filepath.Join(s.dir, ".data", "env"))
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, "="); ok {
+				env[k] = v
+			}
+		}
+		dash := regexp.MustCompile(`dashboard  (http://\S+/monitoring/)`).FindStringSubmatch(s.out.String())
+		if dash == nil {
+			t.Fatalf("no dashboard URL in the banner:\n%s", s.out)
+		}
+		req, _ := http.NewRequest(http.MethodGet, dash[1]+"api/queues/webhooks/completed_tasks", nil)
+		req.SetBasicAuth("ops", env["HOOKQ_DASHBOARD_PASSWORD"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		api, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(api), "seed:to-sink:evt_first_hour") || !strings.Contains(string(api), `\"status\":200`) {
+			t.Errorf("dashboard completed tasks: %d\n%s", resp.StatusCode, api)
 		}
 		out, err = s.ctl(t, "stats")
 		if err != nil || !strings.Contains(out, "webhooks") {
