@@ -24,6 +24,8 @@ commands:
   sink        run an HTTP server that prints what it receives (a forward target)
   stats       queue sizes by state, processed/failed today, latency, memory
   inspect     where an event id is: its dedupe mark and each route's task
+  tail        follow live traffic: accepted, retrying, delivered (status, latency, attempt),
+              dead-lettered, and ingest's duplicates and refusals (-source, -route)
   dlq list    list dead-lettered tasks (filters: -source -type -route -since -until -error)
   dlq show    one task, its last error and its body
   dlq replay  move dead-lettered tasks back to pending
@@ -87,6 +89,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return cmdInspect(ctx, args[1:], getenv, stdout, stderr)
 	case "reconcile":
 		return cmdReconcile(ctx, args[1:], getenv, stdout, stderr)
+	case "tail":
+		return cmdTail(ctx, args[1:], getenv, stdout, stderr)
 	case "ready":
 		return cmdReady(ctx, args[1:], getenv, stdout, stderr)
 	case "endpoints":

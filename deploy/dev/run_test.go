@@ -319,6 +319,43 @@ func TestRunUpSecondTerminalCtrlC(t *testing.T) {
 			t.Fatalf("ready: %v\n%s", err, out)
 		}
 	})
+	t.Run("Tail", func(t *testing.T) {
+		type result struct {
+			out string
+			err error
+		}
+		tails := map[string]chan result{}
+		for name, args := range map[string][]string{"all": {"tail", "-for", "10s"}, "stripe": {"tail", "-for", "10s", "-source", "stripe"}} {
+			ch := make(chan result, 1)
+			tails[name] = ch
+			go func() { out, err := s.ctl(t, args...); ch <- result{out, err} }()
+		}
+		time.Sleep(2 * time.Second) // both tails have taken their first look
+		for _, args := range [][]string{
+			{"send", "-source", "seed", "-type", "order_created", "-id", "evt_tail"},
+			{"send", "-source", "seed", "-type", "order_created", "-id", "evt_tail"},
+			{"send", "-source", "seed", "-type", "order_created", "-forge"},
+		} {
+			s.ctl(t, args...)
+		}
+		all, stripe := <-tails["all"], <-tails["stripe"]
+		if all.err != nil || stripe.err != nil {
+			t.Fatalf("tail: %v %v\n%s", all.err, stripe.err, all.out)
+		}
+		for _, re := range []string{
+			`accepted +seed:to-sink:evt_tail  order_created`,
+			`delivered +seed:to-sink:evt_tail  destination answered 200 in [0-9.]+ms \(attempt 1\)`,
+			`duplicate +seed  200 duplicate ×1`,
+			`refused +seed  401 invalid_signature ×1`,
+		} {
+			if !regexp.MustCompile(re).MatchString(all.out) {
+				t.Errorf("tail lacks %s:\n%s", re, all.out)
+			}
+		}
+		if strings.Contains(stripe.out, "seed") && strings.Count(stripe.out, "\n") > 1 {
+			t.Errorf("tail -source stripe shows seed traffic:\n%s", stripe.out)
+		}
+	})
 	t.Run("SendNeedsOnlyItsSourcesSecret", func(t *testing.T) {
 		cmd := exec.Command(filepath.Join(binDir, "hookqctl"), "send", "-source", "seed", "-type", "user_registered")
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOOKQ_CONFIG=" + config, "REDIS_URL=" + redisURL}
