@@ -81,9 +81,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		DelayedTaskCheckInterval: delayedCheckInterval(routes),
 		// Kept history expires through Asynq's janitor, by default 100
 		// tasks every 8 s per worker: far below a busy ingest's rate, so
-		// expired tasks would pile up. 500 a second per worker keeps up.
+		// expired tasks would pile up. Every second keeps up with 100
+		// events a second per worker (larger batches make Asynq warn).
 		JanitorInterval:     time.Second,
-		JanitorBatchSize:    500,
 		Logger:              obs.AsynqLogger{S: log.Sugar()},
 		LogLevel:            asynq.WarnLevel,
 		HealthCheckFunc:     func(err error) { redisErr.Store(&err) },
