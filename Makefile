@@ -11,14 +11,20 @@ all: build
 build:
 	$(GO) build -o $(BIN)/ ./cmd/ingest ./cmd/worker ./cmd/hookqctl
 
-## run: Redis (reused if REDIS_URL answers, else local with AOF), ingest + dashboard, one worker, a sink. Ctrl-C stops all.
+# CONFIG: your own config for run, demo and load (default: deploy/hookq.example.yaml for
+# `make run`; demo and load then use the config the running `make run` uses).
+CONFIG ?=
+CONFIG_FLAG = $(if $(CONFIG),-config $(CONFIG))
+
+## run: Redis (reused if REDIS_URL answers, else local with AOF), ingest + dashboard, one worker, a sink.
+## Announces the stack once ingest and worker are ready; exits non-zero naming a process that fails.
+## Ctrl-C stops ingest, then the worker, then Redis.
 run: build
-	@bash deploy/dev/run.sh
+	@$(if $(CONFIG),HOOKQ_CONFIG=$(CONFIG)) bash deploy/dev/run.sh
 
 ## demo: send the seed's events (and a duplicate and a forgery) to a running `make run`.
 demo: build
-	@set -a; [ -f .data/env ] && . .data/env; set +a; \
-	  $(BIN)/hookqctl demo -config deploy/hookq.example.yaml
+	@$(BIN)/hookqctl demo $(CONFIG_FLAG)
 
 ## test: vet, unit + integration + end-to-end tests against private redis-servers,
 ## a short fuzz run of every header parser, and the static deploy checks.
@@ -93,8 +99,7 @@ bench-scale:
 ## load: 10 s of signed events against a running `make run` (LOAD_ARGS to change rate, duration…).
 LOAD_ARGS ?= -duration 10s -concurrency 32
 load: build
-	@set -a; [ -f .data/env ] && . .data/env; set +a; \
-	  $(BIN)/hookqctl load -config deploy/hookq.example.yaml $(LOAD_ARGS)
+	@$(BIN)/hookqctl load $(CONFIG_FLAG) $(LOAD_ARGS)
 
 ## chaos: kill -9 workers and Redis under load; >= 10,000 acknowledged events, lost must be 0 (< 10 min);
 ## then Redis frozen 60 s and killed 60 s with ingest's spool on, ingest kill -9 in between (< 8 min).

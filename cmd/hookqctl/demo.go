@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,17 +43,19 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		d    delivery
 		want int
 	}
-	var steps []step
-	for _, e := range events {
-		steps = append(steps, step{"seed " + e.typ, e, 200})
-	}
-	steps = append(steps, step{"same payment again (provider retry)", events[0], 200})
-	forged := events[0]
-	forged.id, forged.forge = "evt_forged_"+run, true
-	steps = append(steps, step{"forged payment (wrong secret)", forged, 401})
 	has := map[string]string{}
 	for _, src := range s.cfg.Sources {
 		has[src.Name] = src.Verifier.Type
+	}
+	var steps []step
+	if has["seed"] != "" {
+		for _, e := range events {
+			steps = append(steps, step{"seed " + e.typ, e, 200})
+		}
+		steps = append(steps, step{"same payment again (provider retry)", events[0], 200})
+		forged := events[0]
+		forged.id, forged.forge = "evt_forged_"+run, true
+		steps = append(steps, step{"forged payment (wrong secret)", forged, 401})
 	}
 	if has["stripe"] == "stripe" {
 		id := "evt_" + run
@@ -68,6 +71,9 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		id := "msg_" + run
 		body, _ := json.Marshal(map[string]any{"type": "invoice.paid", "timestamp": "2026-01-01T00:00:00Z", "data": map[string]any{"invoice": "inv_" + run}})
 		steps = append(steps, step{"standard webhooks invoice.paid", delivery{source: "standardwebhooks", id: id, typ: "invoice.paid", body: body}, 200})
+	}
+	if len(steps) == 0 {
+		return errors.New("demo: the config has none of the demo's sources (seed, stripe, github, standardwebhooks); try hookqctl trigger -list, or send -source S")
 	}
 	failed := 0
 	for _, st := range steps {

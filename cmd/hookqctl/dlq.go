@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"github.com/hookq/hookq/internal/webhook"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -19,10 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/hookq/hookq/internal/app"
-	"github.com/hookq/hookq/internal/config"
 	"github.com/hookq/hookq/internal/ctl"
 	"github.com/hookq/hookq/internal/queue"
 )
@@ -53,6 +50,9 @@ const barMin = 5
 // connFlags are the flags every Redis-reading command takes.
 type connFlags struct {
 	config, redis string
+	// where names the Redis open connected to and why that one, for
+	// messages about empty results.
+	where string
 }
 
 func addConnFlags(fs *flag.FlagSet, getenv func(string) string) *connFlags {
@@ -66,88 +66,57 @@ func addConnFlags(fs *flag.FlagSet, getenv func(string) string) *connFlags {
 // config's; the config also gives inspect its sources and routes.
 func (c *connFlags) open(getenv func(string) string, stderr io.Writer) (*ctl.Ctl, func(), error) {
 	var topo ctl.Topology
-	url := c.redis
+	url, origin := c.redis, "-redis"
+	if url == "" && getenv("REDIS_URL") != "" {
+		url, origin = getenv("REDIS_URL"), "REDIS_URL"
+		if f := getenv(originKey); f != "" {
+			origin = "the REDIS_URL `make run` wrote to " + f
+		}
+	}
 	if c.config != "" {
-		cfgURL, t, err := loadTopology(c.config, getenv, stderr)
+		cfgURL, t, err := loadTopology(c.config, getenv)
 		if err != nil {
 			return nil, nil, err
 		}
 		topo = t
 		if url == "" {
-			url = cfgURL
+			url, origin = cfgURL, "redis.url of "+c.config
 		}
 	}
 	if url == "" {
-		url = getenv("REDIS_URL")
-	}
-	if url == "" {
-		return nil, nil, errors.New("no Redis: pass -redis URL or -config FILE, or set REDIS_URL or HOOKQ_CONFIG")
+		return nil, nil, errors.New("no Redis: pass -redis URL or -config FILE, or set REDIS_URL or HOOKQ_CONFIG (or start `make run` from this checkout)")
 	}
 	rdb, _, err := app.Redis(url)
 	if err != nil {
 		return nil, nil, err
 	}
+	c.where = fmt.Sprintf("Redis %s (%s)", redactURL(url), origin)
 	return ctl.New(rdb, topo), func() { rdb.Close() }, nil
 }
 
 // loadTopology reads the config's Redis URL (REDIS_URL overriding it) and its
-// sources and routes. An operator's shell often lacks the provider secrets
-// the config references, which makes config.Load fail; then only the keys
-// hookqctl needs are read, with a warning.
-func loadTopology(file string, getenv func(string) string, stderr io.Writer) (string, ctl.Topology, error) {
+// sources and routes; it needs no secrets.
+func loadTopology(file string, getenv func(string) string) (string, ctl.Topology, error) {
 	topo := ctl.Topology{Routes: map[string][]string{}}
-	cfg, err := config.Load(file, getenv)
-	if err == nil {
-		for _, s := range cfg.Sources {
-			topo.Sources = append(topo.Sources, s.Name)
-		}
-		topo.Policies = map[string]webhook.Task{}
-		for _, r := range cfg.Routes {
-			topo.Routes[r.Source] = append(topo.Routes[r.Source], r.Name)
-			topo.Policies[r.Name] = webhook.Task{Route: r.Name, MaxRetry: *r.MaxRetries, Timeout: r.Timeout + 5*time.Second}
-		}
-		for _, s := range topo.Sources {
-			if _, ok := topo.Routes[s]; !ok {
-				topo.Routes[s] = nil // known to have no routes: nothing to scan for
-			}
-		}
-		return cfg.Redis.URL, topo, nil
-	}
-	raw, rerr := os.ReadFile(file)
-	if rerr != nil {
+	cfg, err := loadConfig(file, getenv)
+	if err != nil {
 		return "", topo, err
 	}
-	var doc struct {
-		Redis struct {
-			URL string `yaml:"url"`
-		} `yaml:"redis"`
-		Sources []struct {
-			Name string `yaml:"name"`
-		} `yaml:"sources"`
-		Routes []struct {
-			Name   string `yaml:"name"`
-			Source string `yaml:"source"`
-		} `yaml:"routes"`
-	}
-	if yerr := yaml.Unmarshal(raw, &doc); yerr != nil {
-		return "", topo, err
-	}
-	fmt.Fprintf(stderr, "hookqctl: warning: %v\nhookqctl: using only the config's redis.url, sources and routes\n", err)
-	for _, s := range doc.Sources {
+	for _, s := range cfg.Sources {
 		topo.Sources = append(topo.Sources, s.Name)
-		topo.Routes[s.Name] = nil
 	}
-	for _, r := range doc.Routes {
+	topo.Policies = map[string]webhook.Task{}
+	for _, r := range cfg.Routes {
 		topo.Routes[r.Source] = append(topo.Routes[r.Source], r.Name)
+		topo.Policies[r.Name] = webhook.Task{Route: r.Name, MaxRetry: *r.MaxRetries, Timeout: r.Timeout + 5*time.Second,
+			Retention: cfg.History.Retention}
 	}
-	url := getenv("REDIS_URL")
-	if url == "" {
-		url = os.Expand(doc.Redis.URL, getenv)
+	for _, s := range topo.Sources {
+		if _, ok := topo.Routes[s]; !ok {
+			topo.Routes[s] = nil // known to have no routes: nothing to scan for
+		}
 	}
-	if url == "" {
-		url = "redis://127.0.0.1:6379/0"
-	}
-	return url, topo, nil
+	return cfg.Redis.URL, topo, nil
 }
 
 // parseInterleaved parses flags that may come after positional arguments
@@ -261,7 +230,7 @@ func cmdDlqList(ctx context.Context, args []string, getenv func(string) string, 
 		return enc.Encode(tasks)
 	}
 	if total == 0 {
-		fmt.Fprintln(stdout, "no dead-lettered tasks match")
+		fmt.Fprintln(stdout, "no dead-lettered tasks match in", conn.where)
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -301,7 +270,7 @@ func cmdDlqShow(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	if len(tasks) == 0 {
-		return fmt.Errorf("no task %q and no dead-lettered task of an event %q (try: hookqctl inspect %s)", pos[0], pos[0], pos[0])
+		return fmt.Errorf("no task %q and no dead-lettered task of an event %q in %s (try: %s)", pos[0], pos[0], conn.where, commandLine([]string{"inspect"}, pos[0]))
 	}
 	if *asJSON {
 		out := make([]showJSON, len(tasks))
@@ -377,6 +346,10 @@ func showTask(w io.Writer, t *ctl.Task, now time.Time) {
 	row("retried", fmt.Sprintf("%d of %d", t.Retried, t.MaxRetry))
 	row("last failed at", fmtTimeAgo(t.LastFailedAt, now))
 	row("last error", t.LastErr)
+	if t.Delivery != nil {
+		row("delivery", deliveryText(t.Delivery)+" at "+fmtTime(t.Delivery.At))
+	}
+	row("completed at", fmtTimeAgo(t.CompletedAt, now))
 	if !t.NextProcessAt.IsZero() {
 		row("next process at", t.NextProcessAt.UTC().Format(time.RFC3339))
 	}
@@ -392,7 +365,7 @@ func showTask(w io.Writer, t *ctl.Task, now time.Time) {
 	}
 	tw.Flush()
 	if t.State == "archived" {
-		fmt.Fprintf(w, "replay: hookqctl dlq replay %s\n", t.ID)
+		fmt.Fprintln(w, "replay:", commandLine([]string{"dlq", "replay"}, t.ID))
 	}
 	body := t.Info.Payload
 	if t.Event != nil {

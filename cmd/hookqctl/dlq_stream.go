@@ -39,7 +39,7 @@ func cmdDlqExported(ctx context.Context, args []string, getenv func(string) stri
 		return enc.Encode(entries)
 	}
 	if len(entries) == 0 {
-		fmt.Fprintln(stdout, "the dead-letter stream is empty")
+		fmt.Fprintln(stdout, "the dead-letter stream is empty in", conn.where)
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -48,7 +48,7 @@ func cmdDlqExported(ctx context.Context, args []string, getenv func(string) stri
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.StreamID, e.TaskID, dash(e.EventType), e.DeadLetteredAt, dash(oneLine(e.Error, 60)))
 	}
 	tw.Flush()
-	fmt.Fprintln(stdout, "restore: hookqctl dlq restore STREAM_ID...")
+	fmt.Fprintln(stdout, "restore: hookqctl dlq restore -- STREAM_ID...")
 	return nil
 }
 

@@ -7,11 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/hookq/hookq/internal/ctl"
+	"github.com/hookq/hookq/internal/webhook"
 )
 
 // cmdInspect shows where one event is: its dedupe marks and each route's task.
@@ -61,11 +61,17 @@ func cmdInspect(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	for _, r := range w.Routes {
 		if r.Task == nil {
-			fmt.Fprintf(tw, "  route %s\t%s\tno task\tfinished (Asynq keeps no succeeded task), not routed, or deleted\n", r.Route, r.TaskID)
+			fmt.Fprintf(tw, "  route %s\t%s\tno task\tfinished (kept only with history.retention), not routed, or deleted\n", r.Route, r.TaskID)
 			continue
 		}
 		t := r.Task
 		detail := fmt.Sprintf("retried %d/%d", t.Retried, t.MaxRetry)
+		if t.Delivery != nil {
+			detail = deliveryText(t.Delivery) + ", " + detail
+		}
+		if !t.CompletedAt.IsZero() {
+			detail += ", completed " + fmtTimeAgo(t.CompletedAt, now)
+		}
 		if t.LastErr != "" {
 			detail += ", last error " + oneLine(t.LastErr, 60)
 		}
@@ -85,6 +91,9 @@ func cmdInspect(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintln(stdout, "  (a key scan stopped at its limit: something may be missing; pass -config or -source)")
 	}
 	fmt.Fprintln(stdout, "verdict:", w.Verdict())
+	if len(w.Marks) == 0 && !hasTask(w) {
+		fmt.Fprintln(stdout, "looked in", conn.where)
+	}
 	var dead []string
 	for _, r := range w.Routes {
 		if r.Task != nil && r.Task.State == "archived" {
@@ -92,7 +101,25 @@ func cmdInspect(ctx context.Context, args []string, getenv func(string) string, 
 		}
 	}
 	if len(dead) > 0 {
-		fmt.Fprintf(stdout, "replay: hookqctl dlq replay %s\n", strings.Join(dead, " "))
+		fmt.Fprintln(stdout, "replay:", commandLine([]string{"dlq", "replay"}, dead...))
 	}
 	return nil
+}
+
+func hasTask(w *ctl.Whereabouts) bool {
+	for _, r := range w.Routes {
+		if r.Task != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// deliveryText renders a recorded forward attempt in a few words.
+func deliveryText(d *webhook.Delivery) string {
+	answer := fmt.Sprintf("destination answered %d", d.Status)
+	if d.Status == 0 {
+		answer = "no answer: " + oneLine(d.Error, 60)
+	}
+	return fmt.Sprintf("%s in %.1fms (attempt %d)", answer, d.LatencyMS, d.Attempt)
 }

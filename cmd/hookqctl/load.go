@@ -53,6 +53,9 @@ func cmdLoad(ctx context.Context, args []string, getenv func(string) string, std
 	if src == nil {
 		return fmt.Errorf("load: source %q is not in the config", *source)
 	}
+	if err := s.cfg.needSecrets(*source); err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
 	pad := string(bytes.Repeat([]byte("x"), max(0, *size-120)))
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conc}}
 	run := newID("")[:8]

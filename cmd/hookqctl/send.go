@@ -21,7 +21,7 @@ import (
 )
 
 type sender struct {
-	cfg    *config.Config
+	cfg    *loadedConfig
 	base   string
 	client *http.Client
 }
@@ -33,7 +33,7 @@ func newSender(cfgPath, baseURL string, getenv func(string) string) (*sender, er
 	if cfgPath == "" {
 		return nil, errors.New("no config: pass -config FILE or set HOOKQ_CONFIG")
 	}
-	cfg, err := config.Load(cfgPath, getenv)
+	cfg, err := loadConfig(cfgPath, getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +65,9 @@ func (s *sender) send(ctx context.Context, d delivery) (int, string, error) {
 	}
 	if src == nil {
 		return 0, "", fmt.Errorf("source %q is not in the config", d.source)
+	}
+	if err := s.cfg.needSecrets(d.source); err != nil {
+		return 0, "", err
 	}
 	v := src.Verifier
 	secret := string(v.Secrets[0])
@@ -148,5 +151,33 @@ func cmdSend(ctx context.Context, args []string, getenv func(string) string, std
 	if status >= 300 {
 		return fmt.Errorf("ingest answered %d", status)
 	}
+	warnIgnored(stderr, s.cfg, *source, resp)
 	return nil
+}
+
+// warnIgnored explains an "ignored" answer: verified, but no route of the
+// source matches the event's type, so nothing was enqueued.
+func warnIgnored(stderr io.Writer, cfg *loadedConfig, source, resp string) {
+	var a struct {
+		Status    string `json:"status"`
+		EventType string `json:"event_type"`
+	}
+	if json.Unmarshal([]byte(resp), &a) != nil || a.Status != "ignored" {
+		return
+	}
+	var routes []string
+	for _, r := range cfg.Routes {
+		if r.Source == source {
+			ev := "*"
+			if len(r.Events) > 0 {
+				ev = strings.Join(r.Events, " ")
+			}
+			routes = append(routes, fmt.Sprintf("%s (%s)", r.Name, ev))
+		}
+	}
+	if len(routes) == 0 {
+		routes = []string{"none"}
+	}
+	fmt.Fprintf(stderr, "warning: ignored: no route of source %s matches event type %q, so nothing was enqueued.\n  routes of %s: %s\n",
+		source, a.EventType, source, strings.Join(routes, ", "))
 }

@@ -61,7 +61,7 @@ func cmdStats(ctx context.Context, args []string, getenv func(string) string, st
 		return enc.Encode(out)
 	}
 	if len(qs) == 0 {
-		fmt.Fprintf(stdout, "no queues yet (nothing was ever enqueued to %q in this Redis)\n", queue.Queue)
+		fmt.Fprintf(stdout, "no queues yet (nothing was ever enqueued to %q in %s)\n", queue.Queue, conn.where)
 	} else {
 		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "QUEUE\tPENDING\tACTIVE\tSCHEDULED\tRETRY\tARCHIVED\tCOMPLETED\tSIZE\tPROCESSED TODAY\tFAILED TODAY\tLATENCY\tMEMORY\tPAUSED\t")

@@ -162,7 +162,8 @@ func buildSources(cfg *config.Config) (map[string]*ingest.Source, error) {
 		src := out[r.Source]
 		src.Routes = append(src.Routes, ingest.Route{Events: r.Events, PassHeaders: r.PassHeaders, Task: webhook.Task{
 			Route: r.Name, MaxRetry: *r.MaxRetries,
-			Timeout: r.Timeout + 5*time.Second, // the handler's own timeout fires first
+			Timeout:   r.Timeout + 5*time.Second, // the handler's own timeout fires first
+			Retention: cfg.History.Retention,
 		}})
 	}
 	return out, nil

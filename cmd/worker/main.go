@@ -61,7 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer flush()
-	mux := worker.NewMux(log, routes, worker.MuxOptions{Metrics: obs.NewWorkerMetrics(reg, routeEvents(cfg)), DeadLetters: queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes}), Tracer: tracer})
+	mux := worker.NewMux(log, routes, worker.MuxOptions{Metrics: obs.NewWorkerMetrics(reg, routeEvents(cfg)), DeadLetters: queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes}), Tracer: tracer,
+		RecordResults: cfg.History.Retention > 0})
 	periodic, err := app.Reconcilers(cfg, rdb, log)
 	if err != nil {
 		return err
@@ -70,11 +71,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	var redisErr atomic.Pointer[error]
 	srv := worker.NewServers(rdb, cfg.Worker.Fetchers, asynq.Config{
-		Concurrency:         cfg.Worker.Concurrency,
-		Queues:              map[string]int{queue.Queue: 1},
-		RetryDelayFunc:      mux.RetryDelay,
-		ShutdownTimeout:     cfg.Worker.ShutdownTimeout,
-		TaskCheckInterval:   cfg.Worker.PollInterval, // idle pickup latency
+		Concurrency:       cfg.Worker.Concurrency,
+		Queues:            map[string]int{queue.Queue: 1},
+		RetryDelayFunc:    mux.RetryDelay,
+		ShutdownTimeout:   cfg.Worker.ShutdownTimeout,
+		TaskCheckInterval: cfg.Worker.PollInterval, // idle pickup latency
+		// Asynq moves due retries to pending every 5 s by default, which
+		// would stretch a route's shorter backoff; check often enough.
+		DelayedTaskCheckInterval: delayedCheckInterval(routes),
+		// Kept history expires through Asynq's janitor, by default 100
+		// tasks every 8 s per worker: far below a busy ingest's rate, so
+		// expired tasks would pile up. Every second keeps up with 100
+		// events a second per worker (larger batches make Asynq warn).
+		JanitorInterval:     time.Second,
 		Logger:              obs.AsynqLogger{S: log.Sugar()},
 		LogLevel:            asynq.WarnLevel,
 		HealthCheckFunc:     func(err error) { redisErr.Store(&err) },
@@ -146,6 +155,17 @@ func routeEvents(cfg *config.Config) map[string][]string {
 		out[r.Name] = r.Events
 	}
 	return out
+}
+
+// delayedCheckInterval is a tenth of the shortest first retry delay (half
+// a route's backoff base), between 100 ms and Asynq's default 5 s: a retry is
+// then late by at most a tenth of its delay.
+func delayedCheckInterval(routes []worker.Route) time.Duration {
+	d := 5 * time.Second
+	for _, r := range routes {
+		d = min(d, r.Backoff.Base/2/10)
+	}
+	return max(d, 100*time.Millisecond)
 }
 
 // onceLease outlasts any handler run: the longest route timeout (plus the

@@ -39,7 +39,12 @@ func Boot(name string, args []string, getenv func(string) string, stderr io.Writ
 	if err != nil {
 		return nil, nil, err
 	}
-	log, err := obs.NewLogger(stderr, cfg.Log.Level)
+	format := cfg.Log.Format
+	if f := getenv("HOOKQ_LOG_FORMAT"); f != "" {
+		format = f
+	}
+	console := format == "console" || format == "auto" && obs.IsTerminal(stderr)
+	log, err := obs.NewLoggerWith(stderr, cfg.Log.Level, obs.LogOptions{Console: console, SampleFirst: cfg.Log.SampleFirst})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -32,6 +32,15 @@ type Config struct {
 	Routes    []Route   `yaml:"routes"`
 	Log       Log       `yaml:"log"`
 	Tracing   Tracing   `yaml:"tracing"`
+	History   History   `yaml:"history"`
+}
+
+// History keeps succeeded tasks, with each forward's outcome, for lookup in
+// the dashboard's Completed tab and hookqctl inspect.
+type History struct {
+	// Retention is how long a succeeded task is kept; 0 (default) keeps
+	// none. Each kept event costs Redis about its body size plus ~0.5 KiB.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // Tracing exports OpenTelemetry spans over OTLP/HTTP; off when Endpoint is empty.
@@ -112,6 +121,13 @@ type Dedupe struct {
 
 type Log struct {
 	Level string `yaml:"level"` // debug | info (default) | warn | error
+	// Format is json, console, or auto (default): console when stderr is
+	// a terminal. Env HOOKQ_LOG_FORMAT overrides it.
+	Format string `yaml:"format"`
+	// SampleFirst is how many info and debug lines with the same message
+	// each process writes per second before it keeps 1 in 100 (default
+	// 100; negative: keep every line). Warnings and errors are never sampled.
+	SampleFirst int `yaml:"sample_first"`
 }
 
 type Source struct {
@@ -329,6 +345,10 @@ func (c *Config) defaults() {
 	def(&c.Dashboard.Username, "ops")
 	defD(&c.Dedupe.TTL, 72*time.Hour)
 	def(&c.Log.Level, "info")
+	def(&c.Log.Format, "auto")
+	if c.Log.SampleFirst == 0 {
+		c.Log.SampleFirst = 100
+	}
 	if c.Tracing.SampleRatio == nil {
 		one := 1.0
 		c.Tracing.SampleRatio = &one
@@ -415,8 +435,16 @@ func (c *Config) validate() error {
 	default:
 		bad("log.level", "want debug, info, warn or error")
 	}
+	switch c.Log.Format {
+	case "auto", "json", "console":
+	default:
+		bad("log.format", "want auto, json or console")
+	}
 	if c.Tracing.Endpoint != "" && !strings.HasPrefix(c.Tracing.Endpoint, "http://") && !strings.HasPrefix(c.Tracing.Endpoint, "https://") {
 		bad("tracing.otlp_endpoint", "must be an http:// or https:// URL")
+	}
+	if c.History.Retention < 0 || c.History.Retention > 7*24*time.Hour {
+		bad("history.retention", "must be between 0 (off) and 168h")
 	}
 	if r := *c.Tracing.SampleRatio; !(r >= 0 && r <= 1) {
 		bad("tracing.sample_ratio", "must be between 0 and 1")

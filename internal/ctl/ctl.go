@@ -7,6 +7,7 @@ package ctl
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -60,6 +61,10 @@ type Task struct {
 	Retried       int       `json:"retried"`
 	MaxRetry      int       `json:"max_retry"`
 	LastErr       string    `json:"last_error,omitempty"`
+	CompletedAt   time.Time `json:"completed_at,omitzero"`
+	// Delivery is the last forward attempt's answer, recorded when history
+	// is kept (history.retention); nil otherwise.
+	Delivery *webhook.Delivery `json:"delivery,omitempty"`
 	// DecodeErr is set when the payload is not a hookq envelope; Source,
 	// Route and EventID then come from the task id and type.
 	DecodeErr string `json:"decode_error,omitempty"`
@@ -81,7 +86,13 @@ func (t *Task) FailedOrReceived() time.Time {
 func newTask(info *asynq.TaskInfo) *Task {
 	t := &Task{ID: info.ID, State: info.State.String(), Route: strings.TrimPrefix(info.Type, webhook.TaskTypePrefix),
 		LastFailedAt: info.LastFailedAt, NextProcessAt: info.NextProcessAt, Retried: info.Retried,
-		MaxRetry: info.MaxRetry, LastErr: info.LastErr, Info: info}
+		MaxRetry: info.MaxRetry, LastErr: info.LastErr, CompletedAt: info.CompletedAt, Info: info}
+	if len(info.Result) > 0 {
+		var d webhook.Delivery
+		if json.Unmarshal(info.Result, &d) == nil {
+			t.Delivery = &d
+		}
+	}
 	ev, err := webhook.Decode(info.Payload)
 	if err != nil {
 		t.DecodeErr = err.Error()

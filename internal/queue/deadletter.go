@@ -189,7 +189,7 @@ return 1
 // is left as it is.
 func (d *DeadLetters) Restore(ctx context.Context, ev *webhook.Event, t webhook.Task) (restored bool, err error) {
 	id := webhook.TaskID(ev.Source, t.Route, ev.ID)
-	msg := encodeTaskMessage(webhook.TaskType(t.Route), webhook.Encode(ev), nil, id, Queue, t.MaxRetry, t.Timeout)
+	msg := encodeTaskMessage(webhook.TaskType(t.Route), webhook.Encode(ev), nil, id, Queue, t.MaxRetry, t.Timeout, t.Retention)
 	n, err := restoreScript.Run(ctx, d.rdb, []string{taskKey(id), "asynq:{" + Queue + "}:pending", "asynq:queues"},
 		id, msg, strconv.FormatInt(time.Now().UnixNano(), 10), Queue).Int()
 	if err != nil {

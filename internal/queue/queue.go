@@ -146,7 +146,7 @@ func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Dura
 			p = webhook.Encode(&e)
 		}
 		keys = append(keys, taskKey(id))
-		args = append(args, id, encodeTaskMessage(webhook.TaskType(t.Route), p, headers, id, Queue, t.MaxRetry, t.Timeout))
+		args = append(args, id, encodeTaskMessage(webhook.TaskType(t.Route), p, headers, id, Queue, t.MaxRetry, t.Timeout, t.Retention))
 	}
 	n, err := q.run(ctx, keys, args)
 	if err != nil {

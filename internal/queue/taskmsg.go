@@ -9,9 +9,10 @@ import (
 
 // encodeTaskMessage writes Asynq v0.26.0's TaskMessage protobuf
 // (internal/proto/asynq.proto) for a new pending task: type=1, payload=2,
-// id=3, queue=4, retry=5, timeout=8 (seconds), headers=15. Unset fields take
-// the same zero values asynq.Client leaves (deadline 0 = none, retention 0).
-func encodeTaskMessage(typ string, payload []byte, headers map[string]string, id, queue string, retry int, timeout time.Duration) []byte {
+// id=3, queue=4, retry=5, timeout=8 (seconds), retention=12 (seconds),
+// headers=15. Unset fields take the same zero values asynq.Client leaves
+// (deadline 0 = none, retention 0 = deleted when done).
+func encodeTaskMessage(typ string, payload []byte, headers map[string]string, id, queue string, retry int, timeout, retention time.Duration) []byte {
 	b := make([]byte, 0, len(payload)+len(typ)+len(id)+len(queue)+64)
 	b = protowire.AppendTag(b, 1, protowire.BytesType)
 	b = protowire.AppendString(b, typ)
@@ -27,6 +28,10 @@ func encodeTaskMessage(typ string, payload []byte, headers map[string]string, id
 	}
 	if secs := int64(timeout / time.Second); secs > 0 {
 		b = protowire.AppendTag(b, 8, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(secs))
+	}
+	if secs := int64(retention / time.Second); secs > 0 {
+		b = protowire.AppendTag(b, 12, protowire.VarintType)
 		b = protowire.AppendVarint(b, uint64(secs))
 	}
 	keys := make([]string, 0, len(headers))

@@ -32,6 +32,17 @@ var (
 	ErrQueueUnavailable   = errors.New("queue unavailable")
 )
 
+// Delivery is what one forward attempt got from the destination. With
+// history on, the worker records it as the task's result, so a delivered
+// event shows its answer in the dashboard and hookqctl inspect.
+type Delivery struct {
+	Status    int       `json:"status,omitempty"` // HTTP status; 0 when there was no answer
+	Error     string    `json:"error,omitempty"`  // why there was no answer
+	LatencyMS float64   `json:"latency_ms"`
+	Attempt   int       `json:"attempt"` // 1 on the first try
+	At        time.Time `json:"at"`
+}
+
 // Task is one route's share of an event: the route that will handle it and
 // the retry policy Asynq applies to it.
 type Task struct {
@@ -42,6 +53,9 @@ type Task struct {
 	// pass_headers); when set they replace the event's Headers in this
 	// route's task.
 	Headers map[string]string
+	// Retention keeps the task, with its recorded outcome, this long after
+	// it succeeds (Asynq's completed state); 0 deletes it at once.
+	Retention time.Duration
 }
 
 // DeadLetter is a task the worker gives up on: its retries are spent, its

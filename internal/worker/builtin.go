@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -50,12 +51,18 @@ func Forward(client *http.Client, url string, timeout time.Duration, passHeaders
 		if tp := trace.FromContext(ctx); tp != "" {
 			req.Header.Set(trace.Header, tp) // same trace, this attempt as parent
 		}
+		start := time.Now()
 		resp, err := client.Do(req)
+		d := webhook.Delivery{Attempt: retried + 1, At: start.UTC()}
 		if err != nil {
+			d.Error, d.LatencyMS = err.Error(), ms(time.Since(start))
+			recordDelivery(ctx, d)
 			return fmt.Errorf("forward: %w", err)
 		}
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
+		d.Status, d.LatencyMS = resp.StatusCode, ms(time.Since(start))
+		recordDelivery(ctx, d)
 		switch s := resp.StatusCode; {
 		case s >= 200 && s < 300:
 			return nil
@@ -72,6 +79,21 @@ func Forward(client *http.Client, url string, timeout time.Duration, passHeaders
 			return fmt.Errorf("forward: destination answered %d: %w", s, ErrPermanent)
 		}
 	})
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// resultKey holds the task's *asynq.ResultWriter in a handler's context
+// when the Mux records results.
+type resultKey struct{}
+
+// recordDelivery stores d as the task's result when results are recorded.
+// It is best effort: a failed write costs the history line, not the delivery.
+func recordDelivery(ctx context.Context, d webhook.Delivery) {
+	if w, ok := ctx.Value(resultKey{}).(*asynq.ResultWriter); ok && w != nil {
+		b, _ := json.Marshal(d)
+		w.Write(b)
+	}
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP date.

@@ -97,6 +97,7 @@ type Mux struct {
 	m      Metrics
 	dl     DeadLetters
 	tracer *trace.Tracer
+	record bool
 }
 
 // MuxOptions are the Mux's optional collaborators; nil means none.
@@ -104,11 +105,15 @@ type MuxOptions struct {
 	Metrics     Metrics
 	DeadLetters DeadLetters
 	Tracer      *trace.Tracer // exports a span per attempt when set
+	// RecordResults lets handlers record an outcome as the task's result
+	// (forward records each attempt's answer); on when history is kept.
+	RecordResults bool
 }
 
 // NewMux returns the Asynq handler for routes.
 func NewMux(log *zap.Logger, routes []Route, opt MuxOptions) *Mux {
-	mux := &Mux{log: log, routes: make(map[string]Route, len(routes)), m: opt.Metrics, dl: opt.DeadLetters, tracer: opt.Tracer}
+	mux := &Mux{log: log, routes: make(map[string]Route, len(routes)), m: opt.Metrics, dl: opt.DeadLetters, tracer: opt.Tracer,
+		record: opt.RecordResults}
 	for _, r := range routes {
 		mux.routes[webhook.TaskType(r.Name)] = r
 	}
@@ -147,6 +152,9 @@ func (mux *Mux) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		down = trace.Child(tp) // no span of ours: give the next hop a parent id of its own
 	}
 	ctx = trace.NewContext(ctx, down)
+	if mux.record {
+		ctx = context.WithValue(ctx, resultKey{}, t.ResultWriter())
+	}
 	log := mux.log.With(zap.String("route", route.Name), zap.String("source", ev.Source),
 		zap.String("event_id", ev.ID), zap.String("event_type", ev.Type), zap.Int("attempt", retried+1),
 		zap.String("trace_id", traceID))
