@@ -154,13 +154,9 @@ func (v *asymmetric) Verify(r *Request) error {
 	if ts == "" || v.tol <= 0 {
 		return nil
 	}
-	n, ok := parseInt(ts)
+	t, ok := parseStamp(v.p, ts)
 	if !ok {
 		return invalid(v.name, "malformed timestamp")
-	}
-	t := time.Unix(n, 0)
-	if v.p.Millis {
-		t = time.UnixMilli(n)
 	}
 	return checkAge(t, r.Now, v.tol, v.p.AllowFuture)
 }

@@ -68,7 +68,7 @@ func Primitives() []string {
 func Catalogue() []Preset {
 	out := make([]Preset, 0, len(presets))
 	for _, p := range presets {
-		out = append(out, p)
+		out = append(out, p.clone())
 	}
 	slices.SortFunc(out, func(a, b Preset) int { return cmp.Compare(a.Name, b.Name) })
 	return out
@@ -77,7 +77,13 @@ func Catalogue() []Preset {
 // Find returns the preset named name.
 func Find(name string) (Preset, bool) {
 	p, ok := presets[name]
-	return p, ok
+	return p.clone(), ok
+}
+
+// clone copies the slices a caller could otherwise write through.
+func (p Preset) clone() Preset {
+	p.Params.Headers = slices.Clone(p.Params.Headers)
+	return p
 }
 
 var presets = func() map[string]Preset {

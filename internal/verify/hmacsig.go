@@ -15,7 +15,7 @@ import (
 // Params are a preset's primitive parameters: the provider's fixed choices,
 // written once in the catalogue. Zero values mean "not used".
 type Params struct {
-	// Where the signature is: the first of Headers present, or every header
+	// Where the signature is: every one of Headers present, or every header
 	// whose name starts with HeaderFamily (DocuSign's X-DocuSign-Signature-1..N),
 	// or the query parameter Query. Prefix is a literal the value must start
 	// with ("sha256="), stripped before parsing.
@@ -47,6 +47,7 @@ type Params struct {
 	TimestampHeader string
 	TimestampJSON   string
 	Millis          bool
+	TimeLayout      string // a Go time layout instead of a Unix number (RFC 3339 is also accepted)
 	Tolerance       time.Duration
 	AllowFuture     bool
 	IDHeader        string // header substituted for {id}
@@ -108,8 +109,8 @@ func newHMACSig(primitive string) func(Spec, Params) (Verifier, error) {
 				return nil, fmt.Errorf("%s: hmac-body signs the body alone", s.Type)
 			}
 		case "hmac-timestamp":
-			if !stamped || v.tol <= 0 {
-				return nil, fmt.Errorf("%s: hmac-timestamp needs a timestamp location and a tolerance", s.Type)
+			if !stamped {
+				return nil, fmt.Errorf("%s: hmac-timestamp needs a timestamp location", s.Type)
 			}
 		case "hmac-url":
 			if !strings.Contains(tmpl, "{url}") {
@@ -210,7 +211,6 @@ func sigValues(p Params, r *Request) (vals []string, ts string, present bool, er
 		for _, h := range p.Headers {
 			if v := r.Header.Get(h); v != "" {
 				raws = append(raws, v)
-				break
 			}
 		}
 	}
@@ -336,13 +336,29 @@ func (v *hmacSig) Verify(r *Request) error {
 	if !stamped || v.tol <= 0 {
 		return nil
 	}
-	n, ok := parseInt(ts)
+	t, ok := parseStamp(v.p, ts)
 	if !ok {
 		return invalid(v.name, "malformed timestamp")
 	}
-	t := time.Unix(n, 0)
-	if v.p.Millis {
-		t = time.UnixMilli(n)
-	}
 	return checkAge(t, r.Now, v.tol, v.p.AllowFuture)
+}
+
+// parseStamp reads a timestamp: Unix seconds or milliseconds, or a layout.
+// A layout without a zone is read as UTC.
+func parseStamp(p Params, ts string) (time.Time, bool) {
+	if p.TimeLayout != "" {
+		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
+			return t, true
+		}
+		t, err := time.Parse(p.TimeLayout, ts)
+		return t, err == nil
+	}
+	n, ok := parseInt(ts)
+	if !ok {
+		return time.Time{}, false
+	}
+	if p.Millis {
+		return time.UnixMilli(n), true
+	}
+	return time.Unix(n, 0), true
 }
