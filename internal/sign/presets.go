@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/hookq/hookq/internal/verify"
 )
 
@@ -27,6 +29,7 @@ var signers = map[string]func(http.Header, verify.Preset, Request) error{
 	"hmac-body":      signHMAC,
 	"hmac-timestamp": signHMAC,
 	"hmac-url":       signHMAC,
+	"digest":         signHMAC,
 	"asymmetric":     signAsymmetric,
 	"shared-secret":  signShared,
 }
@@ -90,24 +93,18 @@ func place(h http.Header, p verify.Params, sig, ts string) error {
 
 func signHMAC(h http.Header, pr verify.Preset, r Request) error {
 	p := pr.Params
-	var hf func() hash.Hash
-	switch p.Algorithm {
-	case "", "sha256":
-		hf = sha256.New
-	case "sha1":
-		hf = sha1.New
-	case "sha512":
-		hf = sha512.New
-	default:
-		return fmt.Errorf("algorithm %q", p.Algorithm)
+	hf, err := hashFunc(p.Algorithm)
+	if err != nil {
+		return err
 	}
 	key := []byte(r.Secret)
-	var err error
 	switch p.SecretEncoding {
 	case "base64":
 		key, err = base64.StdEncoding.DecodeString(r.Secret)
 	case "hex":
 		key, err = hex.DecodeString(r.Secret)
+	case "nfkd":
+		key = []byte(norm.NFKD.String(r.Secret))
 	}
 	if err != nil {
 		return fmt.Errorf("secret is not %s", p.SecretEncoding)
@@ -115,13 +112,48 @@ func signHMAC(h http.Header, pr verify.Preset, r Request) error {
 	if strings.Contains(p.Template, "{url}") && r.URL == "" {
 		return errors.New("the preset signs the URL: set the source's url")
 	}
+	if r.Algorithm != "" { // the account chooses (Cloudinary)
+		if hf, err = hashFunc(r.Algorithm); err != nil {
+			return err
+		}
+	}
 	ts := stamp(p, r)
-	m := hmac.New(hf, key)
-	m.Write([]byte(message(p, r, ts)))
+	var sum []byte
+	if before, after, ok := strings.Cut(p.Template, "{secret}"); ok {
+		d := hf() // a keyed digest, not an HMAC: the provider's scheme
+		fill := func(t string) []byte {
+			if t == "" {
+				return nil
+			}
+			q := p
+			q.Template = t
+			return []byte(message(q, r, ts))
+		}
+		d.Write(fill(before))
+		d.Write(key)
+		d.Write(fill(after))
+		sum = d.Sum(nil)
+	} else {
+		m := hmac.New(hf, key)
+		m.Write([]byte(message(p, r, ts)))
+		sum = m.Sum(nil)
+	}
 	if p.IDHeader != "" {
 		h.Set(p.IDHeader, r.EventID)
 	}
-	return place(h, p, encode(p.Encoding, m.Sum(nil)), ts)
+	return place(h, p, encode(p.Encoding, sum), ts)
+}
+
+func hashFunc(alg string) (func() hash.Hash, error) {
+	switch alg {
+	case "", "sha256":
+		return sha256.New, nil
+	case "sha1":
+		return sha1.New, nil
+	case "sha512":
+		return sha512.New, nil
+	}
+	return nil, fmt.Errorf("algorithm %q", alg)
 }
 
 func signShared(h http.Header, pr verify.Preset, r Request) error {

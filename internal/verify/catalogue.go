@@ -32,6 +32,7 @@ var primitives = map[string]func(Spec, Params) (Verifier, error){
 	"hmac-body":      newHMACSig("hmac-body"),
 	"hmac-timestamp": newHMACSig("hmac-timestamp"),
 	"hmac-url":       newHMACSig("hmac-url"),
+	"digest":         newHMACSig("digest"),
 	"asymmetric":     newAsymmetric,
 	"shared-secret":  newSharedSecret,
 

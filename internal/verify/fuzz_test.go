@@ -93,6 +93,8 @@ func FuzzSendGrid(f *testing.F)         { fuzzCase(f, sendgridCase(time.Minute))
 // (sanity), a layout timestamp header and a space-separated list (orb).
 func FuzzHMACFields(f *testing.F)          { fuzzCase(f, presetCase(mustPreset(f, "sanity"))) }
 func FuzzHMACTimestampHeader(f *testing.F) { fuzzCase(f, presetCase(mustPreset(f, "orb"))) }
+func FuzzHMACURL(f *testing.F)             { fuzzCase(f, presetCase(mustPreset(f, "plivo"))) }
+func FuzzDigest(f *testing.F)              { fuzzCase(f, presetCase(mustPreset(f, "cloudinary"))) }
 
 func mustPreset(tb testing.TB, name string) verify.Preset {
 	tb.Helper()
@@ -109,7 +111,8 @@ func TestEveryPrimitiveIsFuzzed(t *testing.T) {
 	fuzzed := map[string]string{"hmac": "hmac", "stripe": "stripe", "standardwebhooks": "standardwebhooks", "svix": "svix",
 		"slack": "slack", "twilio": "twilio", "paddle": "paddle", "square": "square", "discord": "discord",
 		"mailgun": "mailgun", "linear": "linear", "zoom": "zoom", "sendgrid": "sendgrid",
-		"hmac-body": "github, shopify, intercom", "hmac-timestamp": "sanity, orb", "shared-secret": "gitlab"}
+		"hmac-body": "github, shopify, intercom", "hmac-timestamp": "sanity, orb", "hmac-url": "plivo",
+		"digest": "cloudinary", "shared-secret": "gitlab"}
 	for _, p := range verify.Primitives() {
 		if _, ok := fuzzed[p]; !ok && usedBy(p) {
 			t.Errorf("primitive %s is used by a preset but has no fuzz target", p)

@@ -1,15 +1,18 @@
 package verify
 
 import (
+	"crypto/hmac"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"hash"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/tidwall/gjson"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Params are a preset's primitive parameters: the provider's fixed choices,
@@ -35,10 +38,12 @@ type Params struct {
 
 	Algorithm      string // sha1 | sha256 (default) | sha512
 	Encoding       string // hex (default) | base64 | base64url
-	SecretEncoding string // raw (default) | base64 | hex
+	SecretEncoding string // raw (default) | base64 | hex | nfkd (Unicode NFKD of the text)
 
 	// Template is what is signed, over {body} {timestamp} {id} {method} {url}
 	// (default "{body}"). {url} is the source's configured url; {method} is POST.
+	// The digest primitive hashes the template with the secret in it, at
+	// {secret}, instead of keying an HMAC.
 	Template string
 	// The timestamp: TSKey, else TimestampHeader, else the body path
 	// TimestampJSON; in seconds unless Millis. Tolerance is the default
@@ -73,6 +78,9 @@ type hmacSig struct {
 
 func newHMACSig(primitive string) func(Spec, Params) (Verifier, error) {
 	return func(s Spec, p Params) (Verifier, error) {
+		if s.Algorithm != "" { // the account chooses (Cloudinary)
+			p.Algorithm = s.Algorithm
+		}
 		h, err := macFunc(p.Algorithm)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Type, err)
@@ -117,6 +125,9 @@ func newHMACSig(primitive string) func(Spec, Params) (Verifier, error) {
 				return nil, fmt.Errorf("%s: hmac-url needs {url} in its template", s.Type)
 			}
 		}
+		if (primitive == "digest") != strings.Contains(tmpl, "{secret}") {
+			return nil, fmt.Errorf("%s: {secret} belongs in digest templates, and only there", s.Type)
+		}
 		return v, nil
 	}
 }
@@ -157,7 +168,7 @@ func splitPlaceholders(t string) ([]string, error) {
 		}
 		ph := t[i : i+j+1]
 		switch ph {
-		case "{body}", "{timestamp}", "{id}", "{method}", "{url}":
+		case "{body}", "{timestamp}", "{id}", "{method}", "{url}", "{secret}":
 		default:
 			return nil, fmt.Errorf("unknown placeholder %s", ph)
 		}
@@ -180,8 +191,10 @@ func decodeSecrets(secrets []Secret, enc string) ([][]byte, error) {
 			out[i], err = base64.StdEncoding.DecodeString(string(s))
 		case "hex":
 			out[i], err = hex.DecodeString(string(s))
+		case "nfkd":
+			out[i] = []byte(norm.NFKD.String(string(s)))
 		default:
-			return nil, fmt.Errorf("secret encoding %q: want raw, base64 or hex", enc)
+			return nil, fmt.Errorf("secret encoding %q: want raw, base64, hex or nfkd", enc)
 		}
 		if err != nil || len(out[i]) == 0 {
 			return nil, fmt.Errorf("secret %d is not valid %s", i, enc)
@@ -330,7 +343,7 @@ func (v *hmacSig) Verify(r *Request) error {
 			parts[i] = []byte(p)
 		}
 	}
-	if !anyMACOf(v.h, v.keys, sigs, parts...) {
+	if !v.match(sigs, parts) {
 		return invalid(v.name, "signature does not match")
 	}
 	if !stamped || v.tol <= 0 {
@@ -341,6 +354,32 @@ func (v *hmacSig) Verify(r *Request) error {
 		return invalid(v.name, "malformed timestamp")
 	}
 	return checkAge(t, r.Now, v.tol, v.p.AllowFuture)
+}
+
+// match reports whether any signature is the HMAC (or, for digest, the
+// hash with the secret at {secret}) of the parts under any key.
+func (v *hmacSig) match(sigs, parts [][]byte) bool {
+	if !slices.Contains(v.parts, "{secret}") {
+		return anyMACOf(v.h, v.keys, sigs, parts...)
+	}
+	ok := false
+	for _, k := range v.keys {
+		d := v.h()
+		for i, p := range v.parts {
+			if p == "{secret}" {
+				d.Write(k)
+			} else {
+				d.Write(parts[i])
+			}
+		}
+		sum := d.Sum(nil)
+		for _, s := range sigs {
+			if hmac.Equal(sum, s) {
+				ok = true
+			}
+		}
+	}
+	return ok
 }
 
 // parseStamp reads a timestamp: Unix seconds or milliseconds, or a layout.

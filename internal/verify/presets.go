@@ -1,6 +1,9 @@
 package verify
 
-import "time"
+import (
+	"net/http"
+	"time"
+)
 
 // catalogue is every provider hookq verifies by name. Each entry is data
 // over a primitive; its known-answer test, with the source of the fixture,
@@ -156,4 +159,53 @@ var catalogue = []Preset{
 		EventID: Field{Header: "Idempotency-Key"}, EventType: Field{Header: "Sanity-Operation"},
 		Docs:   "https://www.sanity.io/docs/webhooks#3de2d91d5c7d",
 		Covers: "body, timestamp", Uncovered: "time unless tolerance is set, operation header"},
+	// Webhooks API subscriptions sign with v1 (X-HubSpot-Signature-Version:
+	// v1): SHA-256 of client secret + body, a keyed digest, not an HMAC.
+	{Name: "hubspot", Primitive: "digest", Body: "json-array",
+		Params:  Params{Headers: []string{"X-HubSpot-Signature"}, Template: "{secret}{body}"},
+		EventID: Field{JSON: "0.eventId"}, EventType: Field{JSON: "0.subscriptionType"},
+		Docs:   "https://developers.hubspot.com/docs/api/webhooks/validating-requests",
+		Covers: "body", Uncovered: "time, URL (v3 signatures are not checked)"},
+	// SHA-1 unless the account is set to SHA-256 (set algorithm: sha256).
+	// Cloudinary's SDK checks age only, 2 hours.
+	{Name: "cloudinary", Primitive: "digest", Body: "json",
+		Params: Params{Headers: []string{"X-Cld-Signature"}, Algorithm: "sha1", Template: "{body}{timestamp}{secret}",
+			TimestampHeader: "X-Cld-Timestamp", Tolerance: 2 * time.Hour, AllowFuture: true},
+		EventType: Field{JSON: "notification_type"},
+		Docs:      "https://cloudinary.com/documentation/notifications#verifying_notification_signatures",
+		Covers:    "body, timestamp", Uncovered: "URL"},
+	{Name: "metronome", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"Metronome-Webhook-Signature"}, Template: "{timestamp}\n{body}",
+			TimestampHeader: "X-Metronome-Date", TimeLayout: http.TimeFormat, Tolerance: 5 * time.Minute},
+		EventID: Field{JSON: "id"}, EventType: Field{JSON: "type"},
+		Docs:   "https://docs.metronome.com/connect-metronome/webhooks/",
+		Covers: "body, date", Uncovered: "URL"},
+	// Balance Platform and Management API webhooks: the HMAC key is hex. Classic
+	// payment notifications sign fields inside the body and are not covered.
+	{Name: "adyen-platform", Primitive: "hmac-body", Body: "json",
+		Params:    Params{Headers: []string{"HmacSignature"}, Encoding: "base64", SecretEncoding: "hex"},
+		EventType: Field{JSON: "type"},
+		Docs:      "https://docs.adyen.com/development-resources/webhooks/verify-hmac-signatures/",
+		Covers:    "body", Uncovered: "time"},
+	// EasyPost normalises the secret to Unicode NFKD before keying.
+	{Name: "easypost", Primitive: "hmac-body", Body: "json",
+		Params:  Params{Headers: []string{"X-Hmac-Signature"}, Prefix: "hmac-sha256-hex=", SecretEncoding: "nfkd"},
+		EventID: Field{JSON: "id"}, EventType: Field{JSON: "description"},
+		Docs:   "https://docs.easypost.com/guides/webhooks-guide#hmac-validation",
+		Covers: "body", Uncovered: "time"},
+	// Signature V2 covers the URL (scheme, host, path) and a nonce only; set
+	// url without its query.
+	{Name: "plivo", Primitive: "hmac-url", Body: "form",
+		Params: Params{Headers: []string{"X-Plivo-Signature-V2"}, Encoding: "base64", Template: "{url}{id}",
+			IDHeader: "X-Plivo-Signature-V2-Nonce"},
+		Docs:   "https://www.plivo.com/docs/voice/concepts/signature-validation",
+		Covers: "URL without query, nonce", Uncovered: "body, time"},
+	{Name: "clerk", Primitive: "svix", Body: "json",
+		EventID: Field{Header: "svix-id"}, EventType: Field{JSON: "type"},
+		Docs:   "https://clerk.com/docs/webhooks/verify-webhooks",
+		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	{Name: "resend", Primitive: "svix", Body: "json",
+		EventID: Field{Header: "svix-id"}, EventType: Field{JSON: "type"},
+		Docs:   "https://resend.com/docs/dashboard/webhooks/verify-webhooks-requests",
+		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
 }

@@ -22,9 +22,11 @@ type kat struct {
 	source  string
 	secrets []verify.Secret
 	url     string
+	alg     string
 	header  http.Header
 	body    string
 	now     time.Time
+	notBody bool // the scheme does not sign the body
 }
 
 func mustRead(tb testing.TB, path string) string {
@@ -114,6 +116,78 @@ func presetKATs(tb testing.TB) []kat {
 		secrets: []verify.Secret{"test"},
 		header:  hdr("sanity-webhook-signature", "t=1633519811129,v1=tLa470fx7qkLLEcMOcEUFuBbRSkGujyskxrNXcoh0N0"),
 		body:    `{"_id":"resume"}`,
+	}, {
+		preset:  "hubspot",
+		source:  "https://github.com/HubSpot/hubspot-api-nodejs/blob/395cd9bf3bb21252aefc517e11ea64b7db03bd9d/test/unit/signature.spec.ts",
+		secrets: []verify.Secret{"yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"},
+		header:  hdr("X-HubSpot-Signature", "232db2615f3d666fe21a8ec971ac7b5402d33b9a925784df3ca654d05f4817de"),
+		body:    `[{"eventId":1,"subscriptionId":12345,"portalId":62515,"occurredAt":1564113600000,"subscriptionType":"contact.creation","attemptNumber":0,"objectId":123,"changeSource":"CRM","changeFlag":"NEW","appId":54321}]`,
+	}, {
+		// The SDK test signs a far-future timestamp, in milliseconds; the
+		// SDK checks age only, as does the preset.
+		preset:  "cloudinary",
+		source:  "https://github.com/cloudinary/cloudinary_npm/blob/f75fb556ed8ee648698822ca827554846d9c106d/test/utils/utils_spec.js#L1423-L1436",
+		secrets: []verify.Secret{"hardcoded"},
+		alg:     "sha256",
+		header:  hdr("X-Cld-Timestamp", "7952342400000", "X-Cld-Signature", "6c5a29fd8815772fbac2f10ae741e093d0859313947ef8fadeb29126ded6649c"),
+		body:    `{"public_id":"b8sjhoslj8cq8ovoa0ma","version":"1555337587","width":1000,"height":800}`,
+	}, {
+		preset:  "metronome",
+		source:  "https://github.com/Metronome-Industries/metronome-node/blob/2ab1cb53506ce69251e3fdafa88dad982450703b/tests/api-resources/webhooks.test.ts",
+		secrets: []verify.Secret{"correct-horse-battery-staple"},
+		header:  hdr("X-Metronome-Date", "Mon, 02 Jan 2006 22:04:05 GMT", "Metronome-Webhook-Signature", "b82652fa2246cf1d8a27e591f155c865f68b46c19b9213fd9c052f2419b4742b"),
+		body: `{
+  "id": "b2c9e307-624e-4e7d-a5a4-1b74107d78c4",
+  "type": "widget_created",
+  "properties": {
+    "customer_id": "5f794d50-085a-4db6-8d15-286e518b7225",
+    "widget_id": "0891458d-b6f0-4fdd-a41e-380aae1a1e38"
+  }
+}`,
+		now: time.Date(2006, 1, 2, 22, 4, 5, 0, time.UTC),
+	}, {
+		// testdata/adyen-payloadAsString.json is the test's payloadAsString.
+		preset:  "adyen-platform",
+		source:  "https://github.com/Adyen/adyen-go-api-library/blob/fed7311e5afd37f60f3bafe22173173164f2f297/src/hmacvalidator/hmacvalidator_test.go",
+		secrets: []verify.Secret{"DFB1EB5485895CFA84146406857104ABB4CBCABDC8AAF103A624C8F6A3EAAB00"},
+		header:  hdr("HmacSignature", "yitBTPnDGtbAMG9rTxUa1e6lFGpa4PnrD6rErOmEhJ8="),
+		body:    mustRead(tb, "testdata/adyen-payloadAsString.json"),
+	}, {
+		// The secret "sécret" is precomposed (U+00E9) in the fixture, and
+		// testdata/easypost-event-body.json is the fixture's one line, as the
+		// SDK test reads it (without its newline).
+		preset:  "easypost",
+		source:  "https://github.com/EasyPost/examples/blob/112a6d19063aa98934231fc436067d5016da2015/official/fixtures/client-library-fixtures.json (used by https://github.com/EasyPost/easypost-go/blob/6e06a9052613a75865f415b44694773d9e169ade/webhook_test.go)",
+		secrets: []verify.Secret{"s\u00e9cret"},
+		header:  hdr("X-Hmac-Signature", "hmac-sha256-hex=38f3f53c103713df81616a0a186d77141957323ec21d5fe9363db93840f527db"),
+		body:    mustRead(tb, "testdata/easypost-event-body.json"),
+	}, {
+		preset:  "plivo",
+		source:  "https://github.com/plivo/plivo-go/blob/273a8369467eeb2e2603d3916a0f6587dbde4ec4/utils_test.go#L60-L69",
+		secrets: []verify.Secret{"my_auth_token"},
+		url:     "https://answer.url",
+		header:  hdr("X-Plivo-Signature-V2", "ehV3IKhLysWBxC1sy8INm0qGoQYdYsHwuoKjsX7FsXc=", "X-Plivo-Signature-V2-Nonce", "12345"),
+		body:    `CallUUID=97ceeb52-58b6-11e1-86da-77300b68f8bb&Duration=300`,
+		notBody: true,
+	}, {
+		// Clerk and Resend sign with Svix (their docs name the svix-*
+		// headers and their SDKs call the svix library): this is Svix's
+		// published example, not a Clerk or Resend delivery.
+		preset:  "clerk",
+		source:  "scheme: https://docs.svix.com/receiving/verifying-payloads/how-manual (Svix's example, also in svix-webhooks' tests)",
+		secrets: []verify.Secret{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+		header: hdr("svix-id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "svix-timestamp", "1614265330",
+			"svix-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
+		body: `{"test": 2432232314}`,
+		now:  time.Unix(1614265330, 0),
+	}, {
+		preset:  "resend",
+		source:  "scheme: https://docs.svix.com/receiving/verifying-payloads/how-manual (Svix's example, also in svix-webhooks' tests)",
+		secrets: []verify.Secret{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+		header: hdr("svix-id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "svix-timestamp", "1614265330",
+			"svix-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
+		body: `{"test": 2432232314}`,
+		now:  time.Unix(1614265330, 0),
 	}}
 }
 
@@ -133,18 +207,20 @@ func TestPresetKnownAnswers(t *testing.T) {
 	for _, k := range presetKATs(t) {
 		seen[k.preset] = true
 		t.Run(k.preset, func(t *testing.T) {
-			if !strings.HasPrefix(k.source, "https://") {
+			if !strings.HasPrefix(k.source, "https://") && !strings.HasPrefix(k.source, "scheme: https://") {
 				t.Fatalf("known answer without a source")
 			}
 			now := k.now
 			if now.IsZero() {
 				now = time.Unix(1_750_000_000, 0)
 			}
-			spec := verify.Spec{Type: k.preset, Secrets: k.secrets, URL: k.url}
+			spec := verify.Spec{Type: k.preset, Secrets: k.secrets, URL: k.url, Algorithm: k.alg}
 			mustVerify(t, spec, &verify.Request{Header: k.header, Body: []byte(k.body), Now: now}, nil)
-			tampered := []byte(k.body)
-			tampered[len(tampered)/2] ^= 1
-			mustVerify(t, spec, &verify.Request{Header: k.header, Body: tampered, Now: now}, errInvalid)
+			if !k.notBody {
+				tampered := []byte(k.body)
+				tampered[len(tampered)/2] ^= 1
+				mustVerify(t, spec, &verify.Request{Header: k.header, Body: tampered, Now: now}, errInvalid)
+			}
 			spec.Secrets = []verify.Secret{wrongLike(k.secrets[0])}
 			mustVerify(t, spec, &verify.Request{Header: k.header, Body: []byte(k.body), Now: now}, errInvalid)
 		})
@@ -163,7 +239,14 @@ func wrongLike(s verify.Secret) verify.Secret {
 		b[0] ^= 1
 		return verify.Secret("whsec_" + base64.StdEncoding.EncodeToString(b))
 	}
-	return s + "x"
+	b := []byte(s)
+	switch c := b[len(b)-1]; {
+	case c >= '0' && c < '9', c >= 'a' && c < 'f', c >= 'A' && c < 'F':
+		b[len(b)-1] = c + 1 // keeps a hex secret hex
+	default:
+		b[len(b)-1] = '0'
+	}
+	return verify.Secret(b)
 }
 
 // presetCase is the conformance case of a catalogue preset over a generic
@@ -201,6 +284,9 @@ func presetCase(p verify.Preset) verifytest.Case {
 			return h, ""
 		},
 		Body: []byte(`{"id":"evt_1","type":"test.event","data":{"amount":5000,"currency":"PKR"}}`),
+	}
+	if !strings.Contains(prm.Template, "{body}") && prm.Template != "" {
+		c.BodyNotSigned = true
 	}
 	switch {
 	case p.Primitive == "shared-secret":
@@ -247,7 +333,7 @@ func presetCase(p verify.Preset) verifytest.Case {
 // presetCase rather than written by hand.
 func generic(p verify.Preset) bool {
 	switch p.Primitive {
-	case "hmac-body", "hmac-timestamp", "hmac-url", "shared-secret":
+	case "hmac-body", "hmac-timestamp", "hmac-url", "digest", "shared-secret":
 		return true
 	}
 	return false
