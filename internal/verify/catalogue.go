@@ -21,6 +21,9 @@ type Preset struct {
 	FormEventID, FormEventType Field
 	Body                       string // json | json-array | form | any
 	Handshake                  string // the probe the provider sends, answered by the verifier; "" for none
+	Signature                  string // where the signature is, for people; derived from Params when empty
+	Window                     string // the timestamp tolerance, for people; derived from Params when empty
+	Setup                      string // what to configure, for people
 	Docs                       string // the provider's page that documents the scheme
 	Covers                     string // what the signature covers
 	Uncovered                  string // what it leaves unprotected
