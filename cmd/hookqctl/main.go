@@ -23,6 +23,7 @@ commands:
   dlq    dead-letter queue: list, show, replay, delete archived tasks
   stats  queue sizes by state, processed/failed today, latency, memory
   inspect where an event id is: its dedupe mark and each route's task
+  providers  the verifier types (presets) hookq knows: signature, tolerance, defaults
 
 Run 'hookqctl COMMAND -h' for a command's flags.
 `
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdStats(ctx, args[1:], getenv, stdout, stderr)
 	case "inspect":
 		return cmdInspect(ctx, args[1:], getenv, stdout, stderr)
+	case "providers":
+		return cmdProviders(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -123,6 +123,15 @@ func Sign(r Request) (http.Header, error) {
 			return nil, fmt.Errorf("sign: %s: %w", r.Type, err)
 		}
 	}
+	// The provider's id and type headers, where its preset reads them.
+	if p, ok := verify.Find(r.Type); ok {
+		if n := p.EventID.Header; n != "" && h.Get(n) == "" && r.EventID != "" {
+			h.Set(n, r.EventID)
+		}
+		if n := p.EventType.Header; n != "" && h.Get(n) == "" && r.EventType != "" {
+			h.Set(n, r.EventType)
+		}
+	}
 	return h, nil
 }
 

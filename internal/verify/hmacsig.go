@@ -22,45 +22,45 @@ type Params struct {
 	// whose name starts with HeaderFamily (DocuSign's X-DocuSign-Signature-1..N),
 	// or the query parameter Query. Prefix is a literal the value must start
 	// with ("sha256="), stripped before parsing.
-	Headers      []string
-	HeaderFamily string
-	Query        string
-	Prefix       string
+	Headers      []string `json:"headers,omitempty"`
+	HeaderFamily string   `json:"header_family,omitempty"`
+	Query        string   `json:"query,omitempty"`
+	Prefix       string   `json:"prefix,omitempty"`
 	// Fields, when set, splits the value into key-value items ("t=1,v1=ab"):
 	// items are separated by Fields[0], key and value by Fields[1]. SigKey
 	// names the signature items (several are tried: rotation) and TSKey the
 	// timestamp item. Without Fields the whole value is one signature, or
 	// several separated by Multi.
-	Fields string
-	SigKey string
-	TSKey  string
-	Multi  string
+	Fields string `json:"fields,omitempty"`
+	SigKey string `json:"sig_key,omitempty"`
+	TSKey  string `json:"ts_key,omitempty"`
+	Multi  string `json:"multi,omitempty"`
 
-	Algorithm      string // sha1 | sha256 (default) | sha512
-	Encoding       string // hex (default) | base64 | base64url
-	SecretEncoding string // raw (default) | base64 | hex | nfkd (Unicode NFKD of the text)
+	Algorithm      string `json:"algorithm,omitempty"`       // sha1 | sha256 (default) | sha512
+	Encoding       string `json:"encoding,omitempty"`        // hex (default) | base64 | base64url
+	SecretEncoding string `json:"secret_encoding,omitempty"` // raw (default) | base64 | hex | nfkd (Unicode NFKD of the text)
 
 	// Template is what is signed, over {body} {timestamp} {id} {method} {url}
 	// (default "{body}"). {url} is the source's configured url; {method} is POST.
 	// The digest primitive hashes the template with the secret in it, at
 	// {secret}, instead of keying an HMAC.
-	Template string
+	Template string `json:"template,omitempty"`
 	// The timestamp: TSKey, else TimestampHeader, else the body path
 	// TimestampJSON; in seconds unless Millis. Tolerance is the default
 	// window (Spec.Tolerance overrides); AllowFuture checks age only, where
 	// the provider's SDK does.
-	TimestampHeader string
-	TimestampJSON   string
-	Millis          bool
-	TimeLayout      string // a Go time layout instead of a Unix number (RFC 3339 is also accepted)
-	Tolerance       time.Duration
-	AllowFuture     bool
-	IDHeader        string // header substituted for {id}
+	TimestampHeader string        `json:"timestamp_header,omitempty"`
+	TimestampJSON   string        `json:"timestamp_j_s_o_n,omitempty"`
+	Millis          bool          `json:"millis,omitempty"`
+	TimeLayout      string        `json:"time_layout,omitempty"` // a Go time layout instead of a Unix number (RFC 3339 is also accepted)
+	Tolerance       time.Duration `json:"tolerance_ns,omitempty"`
+	AllowFuture     bool          `json:"allow_future,omitempty"`
+	IDHeader        string        `json:"id_header,omitempty"` // header substituted for {id}
 
 	// Asymmetric: ed25519 | ecdsa-p256 | rsa-pkcs1 | rsa-pss (SHA-256).
-	KeyType string
+	KeyType string `json:"key_type,omitempty"`
 	// Shared secret: header (value equals a secret, after Prefix) | basic.
-	Scheme string
+	Scheme string `json:"scheme,omitempty"`
 }
 
 // hmacSig is the HMAC primitive family (hmac-body, hmac-timestamp, hmac-url):
