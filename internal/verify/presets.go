@@ -48,7 +48,7 @@ var catalogue = []Preset{
 		EventID: Field{Header: "X-Shopify-Webhook-Id", Else: &Field{Header: "X-Shopify-Event-Id",
 			Else: &Field{Header: "Shopify-Event-Id", Else: &Field{Header: "Shopify-Webhook-Id"}}}},
 		EventType: Field{Header: "X-Shopify-Topic", Else: &Field{Header: "Shopify-Topic"}},
-		Signature: "`X-Shopify-Hmac-Sha256` (base64)", Window: "none",
+		Signature: "`X-Shopify-Hmac-Sha256` or `Shopify-Hmac-Sha256` (base64)", Window: "none",
 		Setup:  "the app's client secret",
 		Docs:   "https://shopify.dev/docs/apps/build/webhooks/subscribe/https#step-5-verify-the-webhook",
 		Covers: "body", Uncovered: "time, topic and id headers"},
