@@ -46,7 +46,9 @@ type Request struct {
 func Types() []string {
 	var out []string
 	for _, p := range verify.Catalogue() {
-		if _, ok := signers[p.Primitive]; ok || builtin[p.Primitive] {
+		// Asymmetric presets sign only given the private key (Request.Key),
+		// which a source's config never holds.
+		if _, ok := signers[p.Primitive]; (ok && p.Primitive != "asymmetric") || builtin[p.Primitive] {
 			out = append(out, p.Name)
 		}
 	}

@@ -261,4 +261,11 @@ var catalogue = []Preset{
 		Setup:  "signing secret `whsec_…`",
 		Docs:   "https://resend.com/docs/dashboard/webhooks/verify-webhooks-requests",
 		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	{Name: "telnyx", Primitive: "asymmetric", Body: "json",
+		Params: Params{KeyType: "ed25519", Headers: []string{"Telnyx-Signature-Ed25519"}, Encoding: "base64",
+			Template: "{timestamp}|{body}", TimestampHeader: "Telnyx-Timestamp", Tolerance: 5 * time.Minute},
+		EventID: Field{JSON: "data.id"}, EventType: Field{JSON: "data.event_type"},
+		Setup:  "the account's public key (base64) from Mission Control",
+		Docs:   "https://developers.telnyx.com/docs/messaging/messages/receiving-webhooks#webhook-signing",
+		Covers: "body, timestamp", Uncovered: "URL"},
 }

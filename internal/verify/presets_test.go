@@ -1,6 +1,8 @@
 package verify_test
 
 import (
+	"crypto"
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
@@ -27,6 +29,7 @@ type kat struct {
 	body    string
 	now     time.Time
 	notBody bool // the scheme does not sign the body
+	recipe  bool // the signature is computed from the provider's published key and recipe, not copied
 }
 
 func mustRead(tb testing.TB, path string) string {
@@ -202,9 +205,31 @@ var handWritten = map[string]string{
 	"intercom": "TestIntercom", "sendgrid": "TestSendGridKnownAnswer",
 }
 
+// telnyxRecipe is built from the telnyx-php SDK test's own key pair and
+// recipe (its signPayload: Ed25519 over timestamp + "|" + payload, base64):
+// the SDK's test signs at run time with time(), so it publishes no fixed
+// signature. Ed25519 is deterministic, so this is the signature that test
+// would produce at this timestamp; the value is computed here, from the
+// SDK's private key, not copied from the SDK.
+func telnyxRecipe(tb testing.TB) kat {
+	tb.Helper()
+	const pub = "+7E99DXiiQXvceNX4nHm3Lbm5mqPWad5RhDr2ufuCik="
+	sk, _ := base64.StdEncoding.DecodeString("p68GNpDl9oAQohBiK0MEOFIjxnoFnz0uGGeJqxQ5PSb7sT30NeKJBe9x41ficebctubmao9Zp3lGEOva5+4KKQ==")
+	if len(sk) != ed25519.PrivateKeySize || base64.StdEncoding.EncodeToString(ed25519.PrivateKey(sk).Public().(ed25519.PublicKey)) != pub {
+		tb.Fatal("the SDK's test key pair does not match")
+	}
+	payload, ts := `{"data":{"event_type":"message.received","id":"test-123"}}`, "1750000000"
+	sig := ed25519.Sign(ed25519.PrivateKey(sk), []byte(ts+"|"+payload))
+	return kat{preset: "telnyx", recipe: true,
+		source:  "https://github.com/team-telnyx/telnyx-php/blob/7a7cd942e91fe7df1554f26b32833524a01af53b/tests/Services/WebhooksTest.php (key pair, payload and signing recipe)",
+		secrets: []verify.Secret{pub},
+		header:  hdr("telnyx-signature-ed25519", base64.StdEncoding.EncodeToString(sig), "telnyx-timestamp", ts),
+		body:    payload, now: time.Unix(1750000000, 0)}
+}
+
 func TestPresetKnownAnswers(t *testing.T) {
 	seen := map[string]bool{}
-	for _, k := range presetKATs(t) {
+	for _, k := range append(presetKATs(t), telnyxRecipe(t)) {
 		seen[k.preset] = true
 		t.Run(k.preset, func(t *testing.T) {
 			if !strings.HasPrefix(k.source, "https://") && !strings.HasPrefix(k.source, "scheme: https://") {
@@ -222,6 +247,9 @@ func TestPresetKnownAnswers(t *testing.T) {
 				mustVerify(t, spec, &verify.Request{Header: k.header, Body: tampered, Now: now}, errInvalid)
 			}
 			spec.Secrets = []verify.Secret{wrongLike(k.secrets[0])}
+			if k.recipe {
+				spec.Secrets = []verify.Secret{verify.Secret(base64.StdEncoding.EncodeToString(edKey(9).Public().(ed25519.PublicKey)))}
+			}
 			mustVerify(t, spec, &verify.Request{Header: k.header, Body: []byte(k.body), Now: now}, errInvalid)
 		})
 	}
@@ -267,6 +295,18 @@ func presetCase(p verify.Preset) verifytest.Case {
 		secrets = [2]verify.Secret{"hookq:first-password", "hookq:second-password"}
 		wrong = "hookq:wrong-password"
 	}
+	keys := map[verify.Secret]crypto.Signer{}
+	if p.Primitive == "asymmetric" {
+		for i, k := range []ed25519.PrivateKey{edKey(1), edKey(2), edKey(3)} {
+			s := verify.Secret(base64.StdEncoding.EncodeToString(k.Public().(ed25519.PublicKey)))
+			keys[s] = k
+			if i < 2 {
+				secrets[i] = s
+			} else {
+				wrong = s
+			}
+		}
+	}
 	url := ""
 	if strings.Contains(prm.Template, "{url}") {
 		url = "https://hooks.example.com/webhooks/" + p.Name
@@ -277,7 +317,7 @@ func presetCase(p verify.Preset) verifytest.Case {
 		Wrong:   wrong,
 		Sign: func(tb testing.TB, s verify.Secret, body []byte, ts time.Time) (http.Header, string) {
 			tb.Helper()
-			h, err := sign.Sign(sign.Request{Type: p.Name, Secret: string(s), Body: body, Now: ts, URL: url, EventID: "evt_1", EventType: "test.event"})
+			h, err := sign.Sign(sign.Request{Type: p.Name, Secret: string(s), Key: keys[s], Body: body, Now: ts, URL: url, EventID: "evt_1", EventType: "test.event"})
 			if err != nil {
 				tb.Fatalf("sign: %v", err)
 			}
@@ -333,7 +373,7 @@ func presetCase(p verify.Preset) verifytest.Case {
 // presetCase rather than written by hand.
 func generic(p verify.Preset) bool {
 	switch p.Primitive {
-	case "hmac-body", "hmac-timestamp", "hmac-url", "digest", "shared-secret":
+	case "hmac-body", "hmac-timestamp", "hmac-url", "digest", "asymmetric", "shared-secret":
 		return true
 	}
 	return false
