@@ -268,4 +268,19 @@ var catalogue = []Preset{
 		Setup:  "the account's public key (base64) from Mission Control",
 		Docs:   "https://developers.telnyx.com/docs/messaging/messages/receiving-webhooks#webhook-signing",
 		Covers: "body, timestamp", Uncovered: "URL"},
+	// A delivery is a batch of events: one hookq event, named by its first.
+	{Name: "line", Primitive: "hmac-body", Body: "json",
+		Params:  Params{Headers: []string{"X-Line-Signature"}, Encoding: "base64"},
+		EventID: Field{JSON: "events.0.webhookEventId"}, EventType: Field{JSON: "events.0.type"},
+		Setup:  "the channel secret",
+		Docs:   "https://developers.line.biz/en/reference/messaging-api/#signature-validation",
+		Covers: "body", Uncovered: "time"},
+	// Buildkite's SDK checks no time window; the timestamp is signed.
+	{Name: "buildkite", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"X-Buildkite-Signature"}, Fields: ",=", TSKey: "timestamp", SigKey: "signature",
+			Template: "{timestamp}.{body}"},
+		EventType: Field{Header: "X-Buildkite-Event"},
+		Setup:     "the webhook token, with signed deliveries chosen in Buildkite",
+		Docs:      "https://buildkite.com/docs/apis/webhooks#webhook-signature",
+		Covers:    "body, timestamp", Uncovered: "time unless tolerance is set, event header"},
 }

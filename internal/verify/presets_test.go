@@ -203,6 +203,8 @@ var handWritten = map[string]string{
 	"paddle": "TestPaddleKnownAnswer", "square": "TestSquareKnownAnswer", "discord": "TestDiscord",
 	"gitlab": "TestGitLab", "mailgun": "TestMailgun", "linear": "TestLinear", "zoom": "TestZoom",
 	"intercom": "TestIntercom", "sendgrid": "TestSendGridKnownAnswer",
+	// No published vector; cross-checked against the official Go SDK.
+	"line": "TestLineAgainstSDK", "buildkite": "TestBuildkiteAgainstSDK",
 }
 
 // telnyxRecipe is built from the telnyx-php SDK test's own key pair and
