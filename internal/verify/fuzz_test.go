@@ -96,6 +96,7 @@ func FuzzHMACTimestampHeader(f *testing.F) { fuzzCase(f, presetCase(mustPreset(f
 func FuzzHMACURL(f *testing.F)             { fuzzCase(f, presetCase(mustPreset(f, "plivo"))) }
 func FuzzDigest(f *testing.F)              { fuzzCase(f, presetCase(mustPreset(f, "cloudinary"))) }
 func FuzzAsymmetric(f *testing.F)          { fuzzCase(f, presetCase(mustPreset(f, "telnyx"))) }
+func FuzzBasicAuth(f *testing.F)           { fuzzCase(f, presetCase(mustPreset(f, "postmark"))) }
 
 func mustPreset(tb testing.TB, name string) verify.Preset {
 	tb.Helper()
@@ -113,7 +114,7 @@ func TestEveryPrimitiveIsFuzzed(t *testing.T) {
 		"slack": "slack", "twilio": "twilio", "paddle": "paddle", "square": "square", "discord": "discord",
 		"mailgun": "mailgun", "linear": "linear", "zoom": "zoom", "sendgrid": "sendgrid",
 		"hmac-body": "github, shopify, intercom", "hmac-timestamp": "sanity, orb", "hmac-url": "plivo",
-		"digest": "cloudinary", "asymmetric": "telnyx", "shared-secret": "gitlab"}
+		"digest": "cloudinary", "asymmetric": "telnyx", "shared-secret": "gitlab, postmark"}
 	for _, p := range verify.Primitives() {
 		if _, ok := fuzzed[p]; !ok && usedBy(p) {
 			t.Errorf("primitive %s is used by a preset but has no fuzz target", p)

@@ -191,6 +191,35 @@ func presetKATs(tb testing.TB) []kat {
 			"svix-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
 		body: `{"test": 2432232314}`,
 		now:  time.Unix(1614265330, 0),
+	}, {
+		// testdata/pagerduty-defaultBody.json is the test's defaultBody.
+		preset:  "pagerduty",
+		source:  "https://github.com/PagerDuty/go-pagerduty/blob/v1.8.0/webhookv3/webhookv3_test.go",
+		secrets: []verify.Secret{"lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK"},
+		header:  hdr("X-PagerDuty-Signature", "v1=0c0b9495b893a39e70d1fea2fe11fbe0a825f88b9f67846f6cc07dd2bc5476cd"),
+		body:    mustRead(tb, "testdata/pagerduty-defaultBody.json"),
+	}}
+}
+
+// documented are the shared-secret presets: no signature, so no vector; the
+// test sends the header exactly as the provider's docs describe it.
+func documented() []kat {
+	return []kat{{
+		preset:  "telegram",
+		source:  "https://core.telegram.org/bots/api#setwebhook (header X-Telegram-Bot-Api-Secret-Token carries secret_token)",
+		secrets: []verify.Secret{"my_secret-TOKEN_1"},
+		header:  hdr("X-Telegram-Bot-Api-Secret-Token", "my_secret-TOKEN_1"),
+		body:    `{"update_id":10000,"message":{"message_id":1,"text":"/start"}}`,
+		notBody: true,
+	}, {
+		// RFC 7617's example credentials, sent as Postmark sends the ones in
+		// the webhook URL.
+		preset:  "postmark",
+		source:  "https://postmarkapp.com/developer/webhooks/webhooks-overview#protecting-your-webhook (Basic auth from the URL; credentials from RFC 7617 section 2)",
+		secrets: []verify.Secret{"Aladdin:open sesame"},
+		header:  hdr("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+		body:    `{"RecordType":"Delivery","MessageID":"883953f4-6105-42a2-a16a-77a8eac79483"}`,
+		notBody: true,
 	}}
 }
 
@@ -231,7 +260,7 @@ func telnyxRecipe(tb testing.TB) kat {
 
 func TestPresetKnownAnswers(t *testing.T) {
 	seen := map[string]bool{}
-	for _, k := range append(presetKATs(t), telnyxRecipe(t)) {
+	for _, k := range append(append(presetKATs(t), telnyxRecipe(t)), documented()...) {
 		seen[k.preset] = true
 		t.Run(k.preset, func(t *testing.T) {
 			if !strings.HasPrefix(k.source, "https://") && !strings.HasPrefix(k.source, "scheme: https://") {
