@@ -36,9 +36,10 @@ type Params struct {
 	TSKey  string `json:"ts_key,omitempty"`
 	Multi  string `json:"multi,omitempty"`
 
-	Algorithm      string `json:"algorithm,omitempty"`       // sha1 | sha256 (default) | sha512
-	Encoding       string `json:"encoding,omitempty"`        // hex (default) | base64 | base64url
-	SecretEncoding string `json:"secret_encoding,omitempty"` // raw (default) | base64 | hex | nfkd (Unicode NFKD of the text)
+	Algorithm        string `json:"algorithm,omitempty"`
+	AccountAlgorithm bool   `json:"account_algorithm,omitempty"` // the account picks it: a source's algorithm overrides       // sha1 | sha256 (default) | sha512
+	Encoding         string `json:"encoding,omitempty"`          // hex (default) | base64 | base64url
+	SecretEncoding   string `json:"secret_encoding,omitempty"`   // raw (default) | base64 | hex | nfkd (Unicode NFKD of the text)
 
 	// Template is what is signed, over {body} {timestamp} {id} {method} {url}
 	// (default "{body}"). {url} is the source's configured url; {method} is POST.
@@ -78,7 +79,10 @@ type hmacSig struct {
 
 func newHMACSig(primitive string) func(Spec, Params) (Verifier, error) {
 	return func(s Spec, p Params) (Verifier, error) {
-		if s.Algorithm != "" { // the account chooses (Cloudinary)
+		if s.Algorithm != "" {
+			if !p.AccountAlgorithm {
+				return nil, fmt.Errorf("%s: the provider fixes the algorithm; algorithm is for hmac and presets whose account chooses it", s.Type)
+			}
 			p.Algorithm = s.Algorithm
 		}
 		h, err := macFunc(p.Algorithm)

@@ -215,7 +215,7 @@ var catalogue = []Preset{
 	// SHA-1 unless the account is set to SHA-256 (set algorithm: sha256).
 	// Cloudinary's SDK checks age only, 2 hours.
 	{Name: "cloudinary", Primitive: "digest", Body: "json",
-		Params: Params{Headers: []string{"X-Cld-Signature"}, Algorithm: "sha1", Template: "{body}{timestamp}{secret}",
+		Params: Params{Headers: []string{"X-Cld-Signature"}, Algorithm: "sha1", AccountAlgorithm: true, Template: "{body}{timestamp}{secret}",
 			TimestampHeader: "X-Cld-Timestamp", Tolerance: 2 * time.Hour, AllowFuture: true},
 		EventType: Field{JSON: "notification_type"},
 		Setup:     "the API secret; `algorithm: sha256` if the account signs with SHA-256",

@@ -419,3 +419,14 @@ func TestPresetConformance(t *testing.T) {
 		t.Run(name, func(t *testing.T) { verifytest.Run(t, c) })
 	}
 }
+
+// A source's algorithm overrides a preset's only where the provider lets
+// the account choose it.
+func TestPresetAlgorithmOverride(t *testing.T) {
+	if _, err := verify.New(verify.Spec{Type: "github", Algorithm: "sha1", Secrets: []verify.Secret{"k"}}); err == nil {
+		t.Fatal("github accepted algorithm: sha1")
+	}
+	if _, err := verify.New(verify.Spec{Type: "cloudinary", Algorithm: "sha256", Secrets: []verify.Secret{"k"}}); err != nil {
+		t.Fatal(err)
+	}
+}
