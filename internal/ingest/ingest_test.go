@@ -248,7 +248,7 @@ func TestShopifyUnprefixedHeaders(t *testing.T) {
 	src := &Source{Name: "shop", Type: "shopify", Verifier: v, DedupeTTL: time.Hour, EventID: kind.EventID, EventType: kind.EventType,
 		Routes: []Route{{Task: webhook.Task{Route: "all"}}}}
 	enq := &fakeEnqueuer{}
-	h := NewServer(zap.NewNop(), map[string]*Source{"shop": src}, enq, nil, Options{MaxBodyBytes: 1024, RedisTimeout: time.Second})
+	h := NewServer(zap.NewNop(), map[string]*Source{"shop": src}, enq, nil, nil, Options{MaxBodyBytes: 1024, RedisTimeout: time.Second})
 	body := []byte(`{"id":820982911946154508,"total_price":"403.00"}`)
 	sig, _ := sign.Sign(sign.Request{Type: "shopify", Secret: "shpss_k", Body: body})
 	for _, c := range []struct {

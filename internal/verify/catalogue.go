@@ -99,6 +99,9 @@ var presets = func() map[string]Preset {
 		if _, ok := primitives[p.Primitive]; !ok {
 			panic("verify: preset " + p.Name + ": unknown primitive " + p.Primitive)
 		}
+		if _, ok := challenges[p.Params.Challenge]; p.Params.Challenge != "" && !ok {
+			panic("verify: preset " + p.Name + ": unknown challenge " + p.Params.Challenge)
+		}
 		m[p.Name] = p
 	}
 	return m

@@ -60,6 +60,8 @@ type Params struct {
 
 	// Asymmetric: ed25519 | ecdsa-p256 | rsa-pkcs1 | rsa-pss (SHA-256).
 	KeyType string `json:"key_type,omitempty"`
+	// Challenge names the GET handshake the provider sends (see challenges).
+	Challenge string `json:"challenge,omitempty"`
 	// Shared secret: header (value equals a secret, after Prefix) | basic.
 	Scheme string `json:"scheme,omitempty"`
 }

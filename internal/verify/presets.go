@@ -303,4 +303,12 @@ var catalogue = []Preset{
 		Setup:     "user:password, as put in the webhook URL at Postmark",
 		Docs:      "https://postmarkapp.com/developer/webhooks/webhooks-overview#protecting-your-webhook",
 		Covers:    "nothing: the credentials prove only that the sender knows them", Uncovered: "body, time"},
+	// The header name is chosen when the hook is created; Authorization is
+	// Okta's example. The one-time GET verification is answered.
+	{Name: "okta", Primitive: "shared-secret", Body: "json", Handshake: "X-Okta-Verification-Challenge (GET, unauthenticated)",
+		Params:  Params{Scheme: "header", Headers: []string{"Authorization"}, Challenge: "okta"},
+		EventID: Field{JSON: "data.events.0.uuid"}, EventType: Field{JSON: "data.events.0.eventType"},
+		Setup:  "the authorization header value set on the event hook",
+		Docs:   "https://developer.okta.com/docs/concepts/event-hooks/#one-time-verification-request",
+		Covers: "nothing: the header value proves only that the sender knows it", Uncovered: "body, time"},
 }

@@ -220,6 +220,13 @@ func documented() []kat {
 		header:  hdr("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
 		body:    `{"RecordType":"Delivery","MessageID":"883953f4-6105-42a2-a16a-77a8eac79483"}`,
 		notBody: true,
+	}, {
+		preset:  "okta",
+		source:  "https://developer.okta.com/docs/guides/event-hooks/main/ (the hook's authorization header, sent as configured)",
+		secrets: []verify.Secret{"my-shared-secret"},
+		header:  hdr("Authorization", "my-shared-secret"),
+		body:    `{"eventType":"com.okta.event_hook","data":{"events":[{"uuid":"b4c2f1","eventType":"user.session.start"}]}}`,
+		notBody: true,
 	}}
 }
 

@@ -146,8 +146,14 @@ func Lookup(typ string) (Kind, bool) {
 		return Kind{}, false
 	}
 	build := primitives[p.Primitive]
-	k := Kind{New: func(s Spec) (Verifier, error) { return build(s, p.Params) }, EventID: p.EventID, EventType: p.EventType,
-		FormEventID: p.FormEventID, FormEventType: p.FormEventType}
+	newV := func(s Spec) (Verifier, error) {
+		v, err := build(s, p.Params)
+		if err != nil || p.Params.Challenge == "" {
+			return v, err
+		}
+		return challenging{Verifier: v, challenge: challenges[p.Params.Challenge]}, nil
+	}
+	k := Kind{New: newV, EventID: p.EventID, EventType: p.EventType, FormEventID: p.FormEventID, FormEventType: p.FormEventType}
 	if p.Body == FormatForm {
 		k.BodyFormat = FormatForm
 	}
