@@ -311,4 +311,15 @@ var catalogue = []Preset{
 		Setup:  "the authorization header value set on the event hook",
 		Docs:   "https://developer.okta.com/docs/concepts/event-hooks/#one-time-verification-request",
 		Covers: "nothing: the header value proves only that the sender knows it", Uncovered: "body, time"},
+	{Name: "lithic", Primitive: "standardwebhooks", Body: "json",
+		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "event_type"},
+		Setup:  "the webhook's secret `whsec_…`",
+		Docs:   "https://docs.lithic.com/docs/events-api#verifying-webhooks",
+		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	// The envelope's type is "event"; what happened is data.type.
+	{Name: "anthropic", Primitive: "standardwebhooks", Body: "json",
+		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "data.type"},
+		Setup:  "the webhook signing key `whsec_…`",
+		Docs:   "https://docs.anthropic.com/en/api/webhooks",
+		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
 }

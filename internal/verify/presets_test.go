@@ -192,6 +192,25 @@ func presetKATs(tb testing.TB) []kat {
 		body: `{"test": 2432232314}`,
 		now:  time.Unix(1614265330, 0),
 	}, {
+		// Lithic's and Anthropic's SDKs verify with the standardwebhooks
+		// library (webhook-* headers); their tests sign at run time, so this
+		// is the Standard Webhooks library's published vector.
+		preset:  "lithic",
+		source:  "scheme: https://github.com/standard-webhooks/standard-webhooks/blob/main/libraries/go/webhook_test.go (SDK: https://github.com/lithic-com/lithic-node/blob/22be5971dcd10827314fc7b631fbb6619ccc3c36/src/resources/webhooks.ts)",
+		secrets: []verify.Secret{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+		header: hdr("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp", "1614265330",
+			"webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
+		body: `{"test": 2432232314}`,
+		now:  time.Unix(1614265330, 0),
+	}, {
+		preset:  "anthropic",
+		source:  "scheme: https://github.com/standard-webhooks/standard-webhooks/blob/main/libraries/go/webhook_test.go (SDK: github.com/anthropics/anthropic-sdk-go v1.84.0 betawebhook.go)",
+		secrets: []verify.Secret{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+		header: hdr("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp", "1614265330",
+			"webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
+		body: `{"test": 2432232314}`,
+		now:  time.Unix(1614265330, 0),
+	}, {
 		// testdata/pagerduty-defaultBody.json is the test's defaultBody.
 		preset:  "pagerduty",
 		source:  "https://github.com/PagerDuty/go-pagerduty/blob/v1.8.0/webhookv3/webhookv3_test.go",
