@@ -35,6 +35,7 @@ commands:
   ready       ask ingest's and the worker's /readyz (addresses from the config)
   endpoints   where the config's stack listens: webhook URLs and their routes, dashboard, metrics
   reconcile   list a provider's events (stripe, github) and enqueue what hookq missed
+  providers   the verifier types (presets) hookq knows: signature, tolerance, defaults
   ping        check that the Redis at -url (or REDIS_URL) answers
 
 The config is -config FILE, else HOOKQ_CONFIG; the Redis is -redis URL, else REDIS_URL, else
@@ -95,6 +96,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return cmdReady(ctx, args[1:], getenv, stdout, stderr)
 	case "endpoints":
 		return cmdEndpoints(ctx, args[1:], getenv, stdout, stderr)
+	case "providers":
+		return cmdProviders(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -79,7 +79,7 @@ func (s *sender) send(ctx context.Context, d delivery) (int, string, error) {
 	}
 	h, err := sign.Sign(sign.Request{Type: v.Type, Secret: secret, Body: d.body, Now: time.Now(),
 		Header: v.Header, Prefix: v.Prefix, Algorithm: v.Algorithm, Encoding: v.Encoding,
-		TimestampHeader: v.TimestampHeader, SignedPayload: v.SignedPayload, EventID: d.id, EventType: d.typ})
+		TimestampHeader: v.TimestampHeader, SignedPayload: v.SignedPayload, EventID: d.id, EventType: d.typ, URL: v.URL})
 	if err != nil {
 		return 0, "", err
 	}

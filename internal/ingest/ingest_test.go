@@ -235,3 +235,42 @@ func TestContentTypeKeptWhole(t *testing.T) {
 		t.Fatalf("%d %s; content type kept = %+v", w.Code, w.Body.String(), enq.got)
 	}
 }
+
+// Shopify's newer deliveries use unprefixed headers (shopify-hmac-sha256,
+// shopify-event-id, shopify-topic); they were refused with 400 when only
+// the X-Shopify-* names were read.
+func TestShopifyUnprefixedHeaders(t *testing.T) {
+	v, err := verify.New(verify.Spec{Type: "shopify", Secrets: []verify.Secret{"shpss_k"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kind, _ := verify.Lookup("shopify")
+	src := &Source{Name: "shop", Type: "shopify", Verifier: v, DedupeTTL: time.Hour, EventID: kind.EventID, EventType: kind.EventType,
+		Routes: []Route{{Task: webhook.Task{Route: "all"}}}}
+	enq := &fakeEnqueuer{}
+	h := NewServer(zap.NewNop(), map[string]*Source{"shop": src}, enq, nil, nil, Options{MaxBodyBytes: 1024, RedisTimeout: time.Second})
+	body := []byte(`{"id":820982911946154508,"total_price":"403.00"}`)
+	sig, _ := sign.Sign(sign.Request{Type: "shopify", Secret: "shpss_k", Body: body})
+	for _, c := range []struct {
+		name, sigHeader string
+		status          int
+	}{
+		{"OK", "shopify-hmac-sha256", http.StatusOK},
+		{"Prefixed", "X-Shopify-Hmac-Sha256", http.StatusOK},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "/webhooks/shop", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set(c.sigHeader, sig.Get("X-Shopify-Hmac-Sha256"))
+			req.Header.Set("shopify-event-id", "98880550-7158-44d4-b7cd-2c97c8a091b5")
+			req.Header.Set("shopify-webhook-id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")
+			req.Header.Set("shopify-topic", "orders/create")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != c.status || !strings.Contains(w.Body.String(), `"event_id":"98880550-7158-44d4-b7cd-2c97c8a091b5"`) ||
+				!strings.Contains(w.Body.String(), `"event_type":"orders/create"`) {
+				t.Fatalf("%d %s", w.Code, w.Body)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 func addRoutes(r *gin.Engine, log *zap.Logger, sources map[string]*Source, enq Enqueuer, tokens Tokens, m Metrics, opt Options) {
 	r.Use(recoverJSON(log))
 	r.POST("/webhooks/:source", handleWebhook(log, sources, enq, tokens, m, opt))
+	r.GET("/webhooks/:source", handleChallenge(log, sources))
 	r.NoMethod(func(c *gin.Context) {
 		c.Header("Allow", "POST")
 		c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method_not_allowed"})

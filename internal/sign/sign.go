@@ -5,6 +5,7 @@
 package sign
 
 import (
+	"crypto"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -14,9 +15,12 @@ import (
 	"fmt"
 	"hash"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookq/hookq/internal/verify"
 )
 
 // Request is what Sign needs: the verifier type and its settings as in the
@@ -28,25 +32,44 @@ type Request struct {
 	Now    time.Time
 	// Generic hmac settings.
 	Header, Prefix, Algorithm, Encoding, TimestampHeader, SignedPayload string
+	// URL is the source's public URL, for presets that sign it.
+	URL string
+	// Key is the provider's private key, for asymmetric presets.
+	Key crypto.Signer
 	// EventID is sent where the scheme carries the id in a header.
 	EventID   string
 	EventType string
 }
 
-// Types lists the verifier types Sign supports.
-func Types() []string { return []string{"hmac", "stripe", "github", "standardwebhooks", "svix"} }
+// Types lists the verifier types Sign supports: the hand-written ones and
+// every catalogue preset over a primitive with a signer.
+func Types() []string {
+	var out []string
+	for _, p := range verify.Catalogue() {
+		// Asymmetric presets sign only given the private key (Request.Key),
+		// which a source's config never holds.
+		if _, ok := signers[p.Primitive]; (ok && p.Primitive != "asymmetric") || builtin[p.Primitive] {
+			out = append(out, p.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// builtin are the primitives signed by the switch in Sign.
+var builtin = map[string]bool{"hmac": true, "stripe": true, "standardwebhooks": true, "svix": true}
 
 // Sign returns the headers a genuine delivery of r.Body carries.
 func Sign(r Request) (http.Header, error) {
 	h := http.Header{}
 	ts := strconv.FormatInt(r.Now.Unix(), 10)
-	switch r.Type {
+	kind := r.Type
+	if p, ok := verify.Find(r.Type); ok && builtin[p.Primitive] {
+		kind = p.Primitive // a preset over a hand-written scheme (openai: standardwebhooks)
+	}
+	switch kind {
 	case "stripe":
 		h.Set("Stripe-Signature", "t="+ts+",v1="+hexMAC(sha256.New, []byte(r.Secret), ts, ".", string(r.Body)))
-	case "github":
-		h.Set("X-Hub-Signature-256", "sha256="+hexMAC(sha256.New, []byte(r.Secret), string(r.Body)))
-		h.Set("X-GitHub-Delivery", r.EventID)
-		h.Set("X-GitHub-Event", r.EventType)
 	case "standardwebhooks", "svix":
 		key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(r.Secret, "whsec_"))
 		if err != nil {
@@ -56,7 +79,7 @@ func Sign(r Request) (http.Header, error) {
 		m.Write([]byte(r.EventID + "." + ts + "."))
 		m.Write(r.Body)
 		p := "webhook-"
-		if r.Type == "svix" {
+		if kind == "svix" {
 			p = "svix-"
 		}
 		h.Set(p+"id", r.EventID)
@@ -90,7 +113,26 @@ func Sign(r Request) (http.Header, error) {
 			h.Set(r.TimestampHeader, ts)
 		}
 	default:
-		return nil, fmt.Errorf("sign: type %q not supported (supported: %v)", r.Type, Types())
+		p, ok := verify.Find(r.Type)
+		if !ok {
+			return nil, fmt.Errorf("sign: unknown type %q", r.Type)
+		}
+		f, ok := signers[p.Primitive]
+		if !ok {
+			return nil, fmt.Errorf("sign: type %q (%s) not supported (supported: %v)", r.Type, p.Primitive, Types())
+		}
+		if err := f(h, p, r); err != nil {
+			return nil, fmt.Errorf("sign: %s: %w", r.Type, err)
+		}
+	}
+	// The provider's id and type headers, where its preset reads them.
+	if p, ok := verify.Find(r.Type); ok {
+		if n := p.EventID.Header; n != "" && h.Get(n) == "" && r.EventID != "" {
+			h.Set(n, r.EventID)
+		}
+		if n := p.EventType.Header; n != "" && h.Get(n) == "" && r.EventType != "" {
+			h.Set(n, r.EventType)
+		}
 	}
 	return h, nil
 }

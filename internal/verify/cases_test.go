@@ -23,6 +23,23 @@ import (
 // allCases returns the conformance case of every registered type; fuzz
 // targets and benchmarks are built from them.
 func allCases() map[string]verifytest.Case {
+	m := handCases()
+	for _, p := range verify.Catalogue() {
+		if _, ok := m[p.Name]; ok {
+			continue
+		}
+		if c, ok := m[p.Primitive]; ok { // a preset over a hand-written scheme
+			c.Spec.Type = p.Name
+			m[p.Name] = c
+		} else if generic(p) {
+			m[p.Name] = presetCase(p)
+		}
+	}
+	return m
+}
+
+// handCases are the conformance cases written by hand, one per scheme file.
+func handCases() map[string]verifytest.Case {
 	return map[string]verifytest.Case{
 		"hmac":             hmacSeedCase(),
 		"stripe":           stripeCase(),

@@ -88,14 +88,64 @@ func FuzzZoom(f *testing.F)             { fuzzCase(f, zoomCase()) }
 func FuzzIntercom(f *testing.F)         { fuzzCase(f, intercomCase()) }
 func FuzzSendGrid(f *testing.F)         { fuzzCase(f, sendgridCase(time.Minute)) }
 
-// Every registered type has a fuzz target above; this keeps the list honest.
-func TestEveryTypeIsFuzzed(t *testing.T) {
-	fuzzed := []string{"hmac", "stripe", "github", "standardwebhooks", "svix", "shopify", "slack", "twilio",
-		"paddle", "square", "discord", "gitlab", "mailgun", "linear", "zoom", "intercom", "sendgrid"}
-	sort.Strings(fuzzed)
-	if got := verify.Types(); !equalStrings(got, fuzzed) {
-		t.Fatalf("registered %v, fuzzed %v", got, fuzzed)
+// The catalogue's primitives, each through a preset that exercises its
+// parser: key-value fields with a millisecond timestamp and base64url
+// (sanity), a layout timestamp header and a space-separated list (orb).
+func FuzzHMACFields(f *testing.F)          { fuzzCase(f, presetCase(mustPreset(f, "sanity"))) }
+func FuzzHMACTimestampHeader(f *testing.F) { fuzzCase(f, presetCase(mustPreset(f, "orb"))) }
+func FuzzAsymmetric(f *testing.F)          { fuzzCase(f, presetCase(mustPreset(f, "telnyx"))) }
+func FuzzBasicAuth(f *testing.F)           { fuzzCase(f, presetCase(mustPreset(f, "postmark"))) }
+
+func mustPreset(tb testing.TB, name string) verify.Preset {
+	tb.Helper()
+	p, ok := verify.Find(name)
+	if !ok {
+		tb.Fatalf("no preset %s", name)
 	}
+	return p
+}
+
+// Every primitive has a fuzz target above (through the preset named here);
+// this keeps the list honest.
+func TestEveryPrimitiveIsFuzzed(t *testing.T) {
+	fuzzed := map[string]string{"hmac": "hmac", "stripe": "stripe", "standardwebhooks": "standardwebhooks", "svix": "svix",
+		"slack": "slack", "twilio": "twilio", "paddle": "paddle", "square": "square", "discord": "discord",
+		"mailgun": "mailgun", "linear": "linear", "zoom": "zoom", "sendgrid": "sendgrid",
+		"hmac-body": "github, shopify, intercom", "hmac-timestamp": "sanity, orb", "hmac-url": "FuzzHMACFields (same parser; only the template differs)",
+		"digest": "FuzzHMACTimestampHeader (same parser; only the hash differs)", "asymmetric": "telnyx", "shared-secret": "gitlab, postmark"}
+	for _, p := range verify.Primitives() {
+		if _, ok := fuzzed[p]; !ok && usedBy(p) {
+			t.Errorf("primitive %s is used by a preset but has no fuzz target", p)
+		}
+	}
+	names := make([]string, 0, len(fuzzed))
+	for p := range fuzzed {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	for _, p := range names {
+		if !slicesContains(verify.Primitives(), p) {
+			t.Errorf("fuzzed primitive %s is not registered", p)
+		}
+	}
+}
+
+func usedBy(primitive string) bool {
+	for _, p := range verify.Catalogue() {
+		if p.Primitive == primitive {
+			return true
+		}
+	}
+	return false
+}
+
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }
 
 func equalStrings(a, b []string) bool {

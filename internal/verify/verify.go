@@ -1,8 +1,8 @@
 // Package verify checks provider signatures over the raw request bytes.
 //
-// Every provider is one small file implementing Verifier, built from a Spec by
-// the constructor registered for its type in kinds.go, and every one passes
-// the shared conformance suite in verifytest. Verify never panics on hostile
+// Every provider is a preset in the catalogue (presets.go): data over one of
+// a few primitives, each a small file implementing Verifier, and every one
+// passes the shared conformance suite in verifytest. Verify never panics on hostile
 // input and its errors never contain a secret or an expected signature.
 package verify
 
@@ -121,7 +121,7 @@ func (k Kind) Format(spec Spec) string {
 
 // New builds the verifier for spec.Type.
 func New(spec Spec) (Verifier, error) {
-	k, ok := kinds[spec.Type]
+	k, ok := Lookup(spec.Type)
 	if !ok {
 		return nil, fmt.Errorf("unknown verifier type %q (known: %v)", spec.Type, Types())
 	}
@@ -139,16 +139,31 @@ func New(spec Spec) (Verifier, error) {
 	return k.New(spec)
 }
 
-// Lookup returns the Kind registered for a type.
+// Lookup returns the Kind of a preset.
 func Lookup(typ string) (Kind, bool) {
-	k, ok := kinds[typ]
-	return k, ok
+	p, ok := presets[typ]
+	if !ok {
+		return Kind{}, false
+	}
+	build := primitives[p.Primitive]
+	newV := func(s Spec) (Verifier, error) {
+		v, err := build(s, p.Params)
+		if err != nil || p.Params.Challenge == "" {
+			return v, err
+		}
+		return challenging{Verifier: v, challenge: challenges[p.Params.Challenge]}, nil
+	}
+	k := Kind{New: newV, EventID: p.EventID, EventType: p.EventType, FormEventID: p.FormEventID, FormEventType: p.FormEventType}
+	if p.Body == FormatForm {
+		k.BodyFormat = FormatForm
+	}
+	return k, true
 }
 
 // Types lists the registered verifier types, sorted.
 func Types() []string {
-	out := make([]string, 0, len(kinds))
-	for t := range kinds {
+	out := make([]string, 0, len(presets))
+	for t := range presets {
 		out = append(out, t)
 	}
 	sort.Strings(out)
