@@ -47,7 +47,7 @@ func newAsymmetric(s Spec, p Params) (Verifier, error) {
 		tmpl = "{body}"
 	}
 	var err error
-	if v.parts, err = splitPlaceholders(tmpl); err != nil {
+	if v.parts, err = splitPlaceholders(tmpl, templatePlaceholders...); err != nil {
 		return nil, fmt.Errorf("%s: template: %w", s.Type, err)
 	}
 	for _, ph := range v.parts {

@@ -45,7 +45,7 @@ func newHMAC(s Spec) (Verifier, error) {
 	if tmpl == "" {
 		tmpl = "{body}"
 	}
-	if v.parts, err = splitTemplate(tmpl); err != nil {
+	if v.parts, err = splitPlaceholders(tmpl, "{body}", "{timestamp}", "{id}"); err != nil {
 		return nil, fmt.Errorf("hmac: signed_payload: %w", err)
 	}
 	signsTS := false
@@ -64,34 +64,6 @@ func newHMAC(s Spec) (Verifier, error) {
 		return nil, fmt.Errorf("hmac: timestamp_header is set but signed_payload does not include {timestamp} (e.g. \"{timestamp}.{body}\")")
 	}
 	return v, nil
-}
-
-// splitTemplate splits "{timestamp}.{body}" into ["{timestamp}", ".", "{body}"].
-func splitTemplate(t string) ([]string, error) {
-	var out []string
-	for t != "" {
-		i := strings.IndexByte(t, '{')
-		if i < 0 {
-			out = append(out, t)
-			break
-		}
-		if i > 0 {
-			out = append(out, t[:i])
-		}
-		j := strings.IndexByte(t[i:], '}')
-		if j < 0 {
-			return nil, fmt.Errorf("unclosed {")
-		}
-		ph := t[i : i+j+1]
-		switch ph {
-		case "{body}", "{timestamp}", "{id}":
-		default:
-			return nil, fmt.Errorf("unknown placeholder %s (want {id}, {timestamp}, {body})", ph)
-		}
-		out = append(out, ph)
-		t = t[i+j+1:]
-	}
-	return out, nil
 }
 
 func (v *generic) Verify(r *Request) error {

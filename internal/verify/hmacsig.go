@@ -100,7 +100,7 @@ func newHMACSig(primitive string) func(Spec, Params) (Verifier, error) {
 		if tmpl == "" {
 			tmpl = "{body}"
 		}
-		if v.parts, err = splitPlaceholders(tmpl); err != nil {
+		if v.parts, err = splitPlaceholders(tmpl, templatePlaceholders...); err != nil {
 			return nil, fmt.Errorf("%s: template: %w", s.Type, err)
 		}
 		if err := checkSigParams(s.Type, p); err != nil {
@@ -156,8 +156,12 @@ func checkSigParams(name string, p Params) error {
 	return nil
 }
 
-// splitPlaceholders splits "{timestamp}.{body}" into ["{timestamp}", ".", "{body}"].
-func splitPlaceholders(t string) ([]string, error) {
+// templatePlaceholders are what the preset primitives can fill in.
+var templatePlaceholders = []string{"{body}", "{timestamp}", "{id}", "{method}", "{url}", "{secret}"}
+
+// splitPlaceholders splits "{timestamp}.{body}" into ["{timestamp}", ".", "{body}"],
+// refusing any placeholder not in allowed (the ones the caller can fill).
+func splitPlaceholders(t string, allowed ...string) ([]string, error) {
 	var out []string
 	for t != "" {
 		i := strings.IndexByte(t, '{')
@@ -173,10 +177,8 @@ func splitPlaceholders(t string) ([]string, error) {
 			return nil, fmt.Errorf("unclosed {")
 		}
 		ph := t[i : i+j+1]
-		switch ph {
-		case "{body}", "{timestamp}", "{id}", "{method}", "{url}", "{secret}":
-		default:
-			return nil, fmt.Errorf("unknown placeholder %s", ph)
+		if !slices.Contains(allowed, ph) {
+			return nil, fmt.Errorf("unknown placeholder %s (want one of %s)", ph, strings.Join(allowed, ", "))
 		}
 		out = append(out, ph)
 		t = t[i+j+1:]
