@@ -91,8 +91,9 @@ func (p Preset) clone() Preset {
 }
 
 var presets = func() map[string]Preset {
-	m := make(map[string]Preset, len(catalogue))
-	for _, p := range catalogue {
+	all := slices.Concat(catalogue, catalogueAL, catalogueMZ, catalogueHandshakes)
+	m := make(map[string]Preset, len(all))
+	for _, p := range all {
 		if _, dup := m[p.Name]; dup {
 			panic("verify: preset " + p.Name + " listed twice")
 		}

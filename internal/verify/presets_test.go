@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -299,7 +300,7 @@ func telnyxRecipe(tb testing.TB) kat {
 
 func TestPresetKnownAnswers(t *testing.T) {
 	seen := map[string]bool{}
-	for _, k := range append(append(presetKATs(t), telnyxRecipe(t)), documented()...) {
+	for _, k := range slices.Concat(presetKATs(t), []kat{telnyxRecipe(t)}, documented(), katsAL(t), katsMZ(t), katsHandshakes(t)) {
 		seen[k.preset] = true
 		t.Run(k.preset, func(t *testing.T) {
 			if !strings.HasPrefix(k.source, "https://") && !strings.HasPrefix(k.source, "scheme: https://") {
