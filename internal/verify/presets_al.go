@@ -1,4 +1,130 @@
 package verify
 
+import "time"
+
 // catalogueAL holds the new presets whose names start with a to l; presets.go holds the first ones.
-var catalogueAL = []Preset{}
+// Their known answers, with the source of each fixture, are in presets_al_test.go.
+var catalogueAL = []Preset{
+	// The credentials are set on the webhook at Alloy.
+	{Name: "alloy", Primitive: "shared-secret", Body: "json",
+		Params: Params{Scheme: "basic"},
+		Setup:  "user:password, as configured on the webhook at Alloy",
+		Docs:   "https://developer.alloy.com/public/docs/basic-authentication",
+		Covers: "nothing: the credentials prove only that the sender knows them", Uncovered: "body, time"},
+	// Basic credentials put in the webhook URL (https://user:pass@host/…).
+	{Name: "brevo", Primitive: "shared-secret", Body: "json",
+		Params:    Params{Scheme: "basic"},
+		EventType: Field{JSON: "event"},
+		Setup:     "user:password, as put in the webhook URL at Brevo",
+		Docs:      "https://developers.brevo.com/docs/username-and-password-authentication",
+		Covers:    "nothing: the credentials prove only that the sender knows them", Uncovered: "body, time"},
+	{Name: "chargebee", Primitive: "shared-secret", Body: "json",
+		Params:  Params{Scheme: "basic"},
+		EventID: Field{JSON: "id"}, EventType: Field{JSON: "event_type"},
+		Setup:  "user:password, as set under the webhook's basic authentication at Chargebee",
+		Docs:   "https://www.chargebee.com/docs/2.0/webhook_settings.html",
+		Covers: "nothing: the credentials prove only that the sender knows them", Uncovered: "body, time"},
+	// Notification webhooks: the destination's secret is sent as is.
+	{Name: "cloudflare", Primitive: "shared-secret", Body: "json",
+		Params:    Params{Scheme: "header", Headers: []string{"cf-webhook-auth"}},
+		EventType: Field{JSON: "alert_type"},
+		Setup:     "the secret set on the notification webhook destination",
+		Docs:      "https://developers.cloudflare.com/notifications/get-started/configure-webhooks/",
+		Covers:    "nothing: the secret proves only that the sender knows it", Uncovered: "body, time"},
+	// The SDK reads the signature as Cronofy-HMAC-SHA256 and accepts any of
+	// several comma-separated values.
+	{Name: "cronofy", Primitive: "hmac-body", Body: "json",
+		Params:    Params{Headers: []string{"Cronofy-HMAC-SHA256"}, Encoding: "base64", Multi: ","},
+		EventType: Field{JSON: "notification.type"},
+		Setup:     "the application's client secret",
+		Docs:      "https://github.com/cronofy/notification-hmac-examples",
+		Covers:    "body", Uncovered: "time"},
+	{Name: "dodo-payments", Primitive: "standardwebhooks", Body: "json",
+		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "type"},
+		Setup:  "the endpoint's secret key `whsec_…`",
+		Docs:   "https://docs.dodopayments.com/developer-resources/webhooks",
+		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	// The SDK checks age only: 30 minutes.
+	{Name: "elevenlabs", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"ElevenLabs-Signature"}, Fields: ",=", TSKey: "t", SigKey: "v0",
+			Template: "{timestamp}.{body}", Tolerance: 30 * time.Minute, AllowFuture: true},
+		EventType: Field{JSON: "type"},
+		Setup:     "the webhook's HMAC secret",
+		Docs:      "https://github.com/elevenlabs/elevenlabs-python/blob/main/src/elevenlabs/webhooks_custom.py",
+		Covers:    "body, timestamp", Uncovered: "URL"},
+	// Svix-style, under Finch's own header names; the secret is base64.
+	{Name: "finch", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"finch-signature"}, Fields: " ,", SigKey: "v1", Encoding: "base64", SecretEncoding: "base64",
+			Template: "{id}.{timestamp}.{body}", IDHeader: "finch-event-id", TimestampHeader: "finch-timestamp", Tolerance: 5 * time.Minute},
+		EventID: Field{Header: "finch-event-id"}, EventType: Field{JSON: "event_type"},
+		Setup:  "the webhook secret (base64), as returned when the webhook was created",
+		Docs:   "https://github.com/Finch-API/finch-api-node/blob/main/src/resources/webhooks.ts",
+		Covers: "body, timestamp, event id", Uncovered: "URL, other headers"},
+	// Alerting contact points sign the body; with a timestamp header
+	// configured Grafana signs "{timestamp}:{body}": use type hmac for that.
+	{Name: "grafana", Primitive: "hmac-body", Body: "json",
+		Params:    Params{Headers: []string{"X-Grafana-Alerting-Signature"}},
+		EventType: Field{JSON: "status"},
+		Setup:     "the contact point's HMAC secret, default header, no timestamp header",
+		Docs:      "https://github.com/grafana/alerting/blob/main/http/hmac.go",
+		Covers:    "body", Uncovered: "time"},
+	{Name: "help-scout", Primitive: "hmac-body", Body: "json",
+		Params:    Params{Headers: []string{"X-HelpScout-Signature"}, Encoding: "base64", Algorithm: "sha1"},
+		EventType: Field{Header: "X-HelpScout-Event"},
+		Setup:     "the webhook's secret key",
+		Docs:      "https://developer.helpscout.com/webhooks/",
+		Covers:    "body", Uncovered: "time, event header"},
+	// Clearbit (now part of HubSpot) keys the HMAC with the account's API key.
+	{Name: "clearbit", Primitive: "hmac-body", Body: "json",
+		Params:    Params{Headers: []string{"X-Request-Signature"}, Prefix: "sha1=", Algorithm: "sha1"},
+		EventType: Field{JSON: "type"},
+		Setup:     "the Clearbit API key",
+		Docs:      "https://github.com/clearbit/clearbit-ruby/blob/master/lib/clearbit/webhook.rb",
+		Covers:    "body", Uncovered: "time"},
+	{Name: "hugging-face", Primitive: "shared-secret", Body: "json",
+		Params:    Params{Scheme: "header", Headers: []string{"X-Webhook-Secret"}},
+		EventType: Field{JSON: "event.scope"},
+		Setup:     "the secret set on the webhook in the Hub's settings",
+		Docs:      "https://huggingface.co/docs/hub/webhooks#webhook-secret",
+		Covers:    "nothing: the secret proves only that the sender knows it", Uncovered: "body, time"},
+	// ImageKit now follows Standard Webhooks; its older x-ik-signature
+	// scheme is not covered.
+	{Name: "imagekit", Primitive: "standardwebhooks", Body: "json",
+		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "type"},
+		Setup:  "the webhook secret `whsec_…` from the dashboard",
+		Docs:   "https://imagekit.io/docs/webhooks",
+		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	// t is an RFC 3339 time; the secret is used as is, whsec_ included.
+	{Name: "increase", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"Increase-Webhook-Signature"}, Fields: ",=", TSKey: "t", SigKey: "v1",
+			Template: "{timestamp}.{body}", TimeLayout: time.RFC3339, Tolerance: 5 * time.Minute},
+		EventID: Field{JSON: "id"}, EventType: Field{JSON: "category"},
+		Setup:  "the event subscription's shared secret",
+		Docs:   "https://increase.com/documentation/webhooks",
+		Covers: "body, timestamp", Uncovered: "URL"},
+	// A delivery is a batch of notifications: one hookq event. Kontent.ai
+	// sends CRLF line breaks and its helper normalises any LF back to CRLF
+	// before hashing: a proxy that rewrites line breaks breaks verification.
+	{Name: "kontent-ai", Primitive: "hmac-body", Body: "json",
+		Params:    Params{Headers: []string{"X-Kontent-ai-Signature"}, Encoding: "base64"},
+		EventType: Field{JSON: "notifications.0.message.action"},
+		Setup:     "the webhook's secret",
+		Docs:      "https://kontent.ai/learn/docs/webhooks/webhooks/javascript#a-validate-received-notifications",
+		Covers:    "body", Uncovered: "time"},
+	{Name: "lightspark", Primitive: "hmac-body", Body: "json",
+		Params:  Params{Headers: []string{"lightspark-signature"}},
+		EventID: Field{JSON: "event_id"}, EventType: Field{JSON: "event_type"},
+		Setup:  "the webhook signing secret",
+		Docs:   "https://github.com/lightsparkdev/js-sdk/blob/main/packages/lightspark-sdk/src/webhooks.ts",
+		Covers: "body", Uncovered: "time"},
+	{Name: "liveblocks", Primitive: "standardwebhooks", Body: "json",
+		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "type"},
+		Setup:  "the webhook secret `whsec_…` from the project's webhooks page",
+		Docs:   "https://liveblocks.io/docs/platform/webhooks",
+		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	{Name: "loops", Primitive: "standardwebhooks", Body: "json",
+		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "eventName"},
+		Setup:  "the signing secret `whsec_…` from Settings → Webhooks",
+		Docs:   "https://loops.so/docs/webhooks",
+		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+}

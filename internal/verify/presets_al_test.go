@@ -1,9 +1,198 @@
 package verify_test
 
-import "testing"
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"hash"
+	"strings"
+	"testing"
+	"time"
 
-// katsAL are the known answers of the presets in presets_al.go.
+	"github.com/hookq/hookq/internal/verify"
+)
+
+// standardWebhooksVector is the Standard Webhooks library's published test
+// vector, for presets whose provider documents that scheme (or whose SDK
+// verifies with that library) but publishes no delivery of its own.
+const standardWebhooksVector = "https://github.com/standard-webhooks/standard-webhooks/blob/main/libraries/go/webhook_test.go"
+
+func standardWebhooksKAT(preset, scheme string) kat {
+	return kat{preset: preset,
+		source:  "scheme: " + standardWebhooksVector + " (" + scheme + ")",
+		secrets: []verify.Secret{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+		header: hdr("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp", "1614265330",
+			"webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
+		body: `{"test": 2432232314}`,
+		now:  time.Unix(1614265330, 0)}
+}
+
+// recipeMAC applies a provider SDK test's own signing recipe to that test's
+// own inputs: for tests that sign at run time instead of pinning a value.
+// HMAC is deterministic, so this is the value those tests produce.
+func recipeMAC(h func() hash.Hash, key, msg string, b64 bool) string {
+	m := hmac.New(h, []byte(key))
+	m.Write([]byte(msg))
+	if b64 {
+		return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// linearBody is the delivery of Linear's SDK test (LinearWebhooks.test.ts),
+// serialised as its JSON.stringify does; the test stamps webhookTimestamp
+// with the current time, so a fixed instant stands in for it here.
+const linearBody = `{"action":"create","data":{"id":"2174add1-f7c8-44e3-bbf3-2d60b5ea8bc9","createdAt":"2020-01-23T12:53:18.084Z","updatedAt":"2020-01-23T12:53:18.084Z","archivedAt":null,"body":"Indeed, I think this is definitely an improvement over the previous version.","edited":false,"issueId":"539068e2-ae88-4d09-bd75-22eb4a59612f","userId":"aacdca22-6266-4c0a-ab3c-8fa70a26765c"},"type":"Comment","url":"https://linear.app/issue/LIN-1778/foo-bar#comment-77217de3-fb52-4dad-bb9a-b356beb93de8","createdAt":"2020-01-23T12:53:18.084Z","webhookTimestamp":1579783998084}`
+
+// kontentBody is the payload of Kontent.ai's webhook helper test: its
+// JSON.stringify(payload, null, 2) with the CRLF line breaks the helper
+// hashes.
+var kontentBody = strings.ReplaceAll(`{
+  "notifications": [
+    {
+      "data": {
+        "system": {
+          "id": "74fda2ec-5f05-45e6-801c-0b041697256c",
+          "name": "This changes everything!",
+          "codename": "this_changes_everything_",
+          "collection": "default",
+          "workflow": "default",
+          "workflow_step": "published",
+          "language": "default",
+          "type": "product_update",
+          "last_modified": "2025-11-26T10:12:53.4900599Z"
+        }
+      },
+      "message": {
+        "environment_id": "2db94c54-294a-016e-81d4-826f7e4a11d8",
+        "object_type": "content_item",
+        "action": "workflow_step_changed",
+        "delivery_slot": "preview",
+        "action_context": {
+          "previous_workflow": "default",
+          "previous_workflow_step": "draft"
+        }
+      }
+    }
+  ]
+}`, "\n", "\r\n")
+
+// katsAL are the known answers of the presets in presets_al.go, and of the
+// older a-to-l presets that had none.
 func katsAL(tb testing.TB) []kat {
 	tb.Helper()
-	return nil
+	return []kat{{
+		// Published signatures, copied from the providers' SDK tests.
+		preset:  "finch",
+		source:  "https://github.com/Finch-API/finch-api-node/blob/9f2c5993916e4ab9a4f664cf67a7859bccecaf88/tests/api-resources/webhooks.test.ts",
+		secrets: []verify.Secret{"5WbX5kEWLlfzsGNjH64I8lOOqUB6e8FH"},
+		header: hdr("finch-event-id", "msg_2Lh9KRb0pzN4LePd3XiA4v12Axj", "finch-timestamp", "1676312382",
+			"finch-signature", "v1,m7y0TV2C+hlHxU42wCieApTSTaA8/047OAplBqxIV/s="),
+		body: `{"company_id":"720be419-0293-4d32-a707-32179b0827ab"}`,
+		now:  time.Unix(1676312382, 0),
+	}, {
+		preset:  "increase",
+		source:  "https://github.com/Increase/increase-node/blob/0d6c1de1807cd4735982d28b0623dd7b95939c5e/tests/api-resources/webhooks.test.ts",
+		secrets: []verify.Secret{"whsec_zlFsbBZ8Xcodlpcu6NDTdSzZRLSdhkst"},
+		header:  hdr("Increase-Webhook-Signature", "t=2022-01-31T23:59:59Z,v1=3f9c3dcc820ca3adfae8e196d05b09dfef63b91db5ce5ac1407090f2aa424a6f"),
+		body:    `{"id":"event_123abc","created_at":"2020-01-31T23:59:59Z"}`,
+		now:     time.Date(2022, 1, 31, 23, 59, 59, 0, time.UTC),
+	}, {
+		preset:  "cronofy",
+		source:  "https://github.com/cronofy/cronofy-ruby/blob/c953a9d2c50afde711825655afabb6abd328681f/spec/lib/cronofy/client_spec.rb#L2849-L2870",
+		secrets: []verify.Secret{"pDY0Oi7TJSP2hfNmZNkm5"},
+		header:  hdr("Cronofy-HMAC-SHA256", "6r2/HjBkqymGegX0wOfifieeUXbbHwtV/LohHS+jv6c=,something-else"),
+		body:    `{"example":"well-known"}`,
+	}, {
+		preset:  "lightspark",
+		source:  "https://github.com/lightsparkdev/js-sdk/blob/7aac87ea60cf260cbbfd55d44027e9f22be82638/packages/lightspark-sdk/src/tests/webhooks.test.ts",
+		secrets: []verify.Secret{"3gZ5oQQUASYmqQNuEk0KambNMVkOADDItIJjzUlAWjX"},
+		header:  hdr("lightspark-signature", "62a8829aeb48b4142533520b1f7f86cdb1ee7d718bf3ea15bc1c662d4c453b74"),
+		body:    `{"event_type": "NODE_STATUS", "event_id": "1615c8be5aa44e429eba700db2ed8ca5", "timestamp": "2023-05-17T23:56:47.874449+00:00", "entity_id": "lightning_node:01882c25-157a-f96b-0000-362d42b64397"}`,
+	}, {
+		preset:  "kontent-ai",
+		source:  "https://github.com/kontent-ai/webhook-helper-js/blob/58fd63112e118898289c5e1caf7c0fbfb3900c37/test/signatures/signature.spec.ts",
+		secrets: []verify.Secret{"hx3snVrI9E2Lgpi1LaL+WfiPWCh88OjI7Bv/3ihq+Qo="},
+		header:  hdr("X-Kontent-ai-Signature", "k97ud4G3+Bo58p4LDJQY8SK81AThPMIDlZQjyWJbOgI="),
+		body:    kontentBody,
+	}, {
+		// Recipes: the SDK test's own secret, body and time, signed as
+		// that test signs them (it pins no signature value).
+		preset: "elevenlabs", recipe: true,
+		source:  "https://github.com/elevenlabs/elevenlabs-python/blob/a91df3580b88547dc06c9369f646e9131abd63c7/tests/test_webhooks.py (test_construct_event_mocked_time: secret, payload, timestamp and recipe)",
+		secrets: []verify.Secret{"test_secret"},
+		header: hdr("ElevenLabs-Signature", "t=1600000000,v0="+recipeMAC(sha256.New, "test_secret",
+			`1600000000.{"event_type": "speech.completed", "id": "123456"}`, false)),
+		body: `{"event_type": "speech.completed", "id": "123456"}`,
+		now:  time.Unix(1600000000, 0),
+	}, {
+		preset: "clearbit", recipe: true,
+		source:  "https://github.com/clearbit/clearbit-ruby/blob/4a9051ce670e066f3b14c6b917162e2601647d0f/spec/lib/clearbit/webhook_spec.rb (key and body; recipe in spec/support/helpers.rb)",
+		secrets: []verify.Secret{"clearbit_key"},
+		header:  hdr("X-Request-Signature", "sha1="+recipeMAC(sha1.New, "clearbit_key", "A-OK", false)),
+		body:    "A-OK",
+	}, {
+		preset: "help-scout", recipe: true,
+		source:  "https://github.com/helpscout/helpscout-api-php/blob/6a9bc48a9e988181e7e87e178a579e21541dcbc8/tests/Webhooks/IncomingWebhookTest.php (testCreateIncomingWebhook: secret, body and generateSignature)",
+		secrets: []verify.Secret{"asdffdsa"},
+		header:  hdr("X-HelpScout-Signature", recipeMAC(sha1.New, "asdffdsa", `{"id":123}`, true), "X-HelpScout-Event", "helpscout.test"),
+		body:    `{"id":123}`,
+	}, {
+		preset: "grafana", recipe: true,
+		source:  "https://github.com/grafana/alerting/blob/2acbeef29642fc3d89c7f3f0ad2f78e01c6d673e/http/hmac_test.go (case \"Empty header uses default\": secret, body and computeHMAC)",
+		secrets: []verify.Secret{"secret"},
+		header:  hdr("X-Grafana-Alerting-Signature", recipeMAC(sha256.New, "secret", "test message", false)),
+		body:    "test message",
+	}, {
+		preset: "linear", recipe: true,
+		source:  "https://github.com/linear/linear/blob/fcfb6981205980b899ca07e8ca7735e81b701b5f/packages/sdk/src/_tests/LinearWebhooks.test.ts (secret, body and recipe; webhookTimestamp fixed)",
+		secrets: []verify.Secret{"SECRET"},
+		header:  hdr("Linear-Signature", recipeMAC(sha256.New, "SECRET", linearBody, false)),
+		body:    linearBody,
+		now:     time.UnixMilli(1579783998084),
+	},
+		// Standard Webhooks providers that publish no delivery of their own.
+		standardWebhooksKAT("imagekit", "ImageKit's docs: https://imagekit.io/docs/webhooks; SDK: https://github.com/imagekit-developer/imagekit-nodejs/blob/3b95a962395d62aee0c8133efce3bc863a0332bf/src/resources/webhooks.ts"),
+		standardWebhooksKAT("liveblocks", "SDK verifies webhook-* with the svix library: https://github.com/liveblocks/liveblocks/blob/01e1754c39349bda6ee42b8ad182ca8566571ef6/packages/liveblocks-node/src/__tests__/webhooks.test.ts"),
+		standardWebhooksKAT("dodo-payments", "docs: https://docs.dodopayments.com/developer-resources/webhooks"),
+		standardWebhooksKAT("loops", "docs: https://loops.so/docs/webhooks"),
+		{
+			// Shared secrets: no signature, so the header as documented.
+			preset:  "alloy",
+			source:  "https://developer.alloy.com/public/docs/basic-authentication (the page's example credentials and header)",
+			secrets: []verify.Secret{"A7K4X9T2MB:L0N5C8V1QZ"},
+			header:  hdr("Authorization", "Basic QTdLNFg5VDJNQjpMME41QzhWMVFa"),
+			body:    `{"event_type":"evaluation.completed"}`,
+			notBody: true,
+		}, {
+			preset:  "brevo",
+			source:  "https://developers.brevo.com/docs/username-and-password-authentication (Basic auth from the URL; credentials from RFC 7617 section 2)",
+			secrets: []verify.Secret{"Aladdin:open sesame"},
+			header:  hdr("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+			body:    `{"event":"delivered","email":"example@example.com","id":1}`,
+			notBody: true,
+		}, {
+			preset:  "chargebee",
+			source:  "https://www.chargebee.com/docs/2.0/webhook_settings.html (basic authentication; credentials from RFC 7617 section 2)",
+			secrets: []verify.Secret{"Aladdin:open sesame"},
+			header:  hdr("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+			body:    `{"id":"ev_16BPgETyVrQbiGhA","event_type":"subscription_created"}`,
+			notBody: true,
+		}, {
+			preset:  "cloudflare",
+			source:  "https://developers.cloudflare.com/notifications/get-started/configure-webhooks/ (the destination secret is sent in cf-webhook-auth)",
+			secrets: []verify.Secret{"my-secret"},
+			header:  hdr("cf-webhook-auth", "my-secret"),
+			body:    `{"name":"Test","text":"Test notification","alert_type":"universal_ssl_event_type"}`,
+			notBody: true,
+		}, {
+			preset:  "hugging-face",
+			source:  "https://huggingface.co/docs/hub/webhooks#webhook-secret (the secret is sent in X-Webhook-Secret)",
+			secrets: []verify.Secret{"my_dummy_secret"},
+			header:  hdr("X-Webhook-Secret", "my_dummy_secret"),
+			body:    `{"event":{"action":"update","scope":"repo.content"}}`,
+			notBody: true,
+		}}
 }

@@ -269,7 +269,6 @@ var handWritten = map[string]string{
 	"intercom":         "TestIntercom: conformance only, no published vector",
 	"gitlab":           "TestGitLab: token equality, no signature",
 	"mailgun":          "TestMailgun: conformance only, no published vector",
-	"linear":           "TestLinear: conformance only, no published vector",
 	"zoom":             "TestZoom: conformance only, no published vector",
 	"discord":          "TestDiscord: conformance only, no published vector",
 	// No published vector; cross-checked against the official Go SDK.
