@@ -72,10 +72,7 @@ func (s *sender) send(ctx context.Context, d delivery) (int, string, error) {
 	v := src.Verifier
 	secret := string(v.Secrets[0])
 	if d.forge {
-		secret = "forged-" + secret
-		if strings.HasPrefix(string(v.Secrets[0]), "whsec_") {
-			secret = "whsec_Zm9yZ2VkLXNlY3JldC1mb3JnZWQtc2VjcmV0LWZvcmdlZA=="
-		}
+		secret = sign.Forged(v.Type, secret)
 	}
 	h, err := sign.Sign(sign.Request{Type: v.Type, Secret: secret, Body: d.body, Now: time.Now(),
 		Header: v.Header, Prefix: v.Prefix, Algorithm: v.Algorithm, Encoding: v.Encoding,
