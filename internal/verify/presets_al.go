@@ -22,14 +22,14 @@ var catalogueAL = []Preset{
 		Params:  Params{Scheme: "basic"},
 		EventID: Field{JSON: "id"}, EventType: Field{JSON: "event_type"},
 		Setup:  "user:password, as set under the webhook's basic authentication at Chargebee",
-		Docs:   "https://www.chargebee.com/docs/2.0/webhook_settings.html",
+		Docs:   "https://www.chargebee.com/docs/webhook_settings.html",
 		Covers: "nothing: the credentials prove only that the sender knows them", Uncovered: "body, time"},
 	// Notification webhooks: the destination's secret is sent as is.
 	{Name: "cloudflare", Primitive: "shared-secret", Body: "json",
 		Params:    Params{Scheme: "header", Headers: []string{"cf-webhook-auth"}},
 		EventType: Field{JSON: "alert_type"},
 		Setup:     "the secret set on the notification webhook destination",
-		Docs:      "https://developers.cloudflare.com/notifications/get-started/configure-webhooks/",
+		Docs:      "https://developers.cloudflare.com/notifications/reference/webhook-payload-schema/",
 		Covers:    "nothing: the secret proves only that the sender knows it", Uncovered: "body, time"},
 	// The SDK reads the signature as Cronofy-HMAC-SHA256 and accepts any of
 	// several comma-separated values.
@@ -50,7 +50,7 @@ var catalogueAL = []Preset{
 			Template: "{timestamp}.{body}", Tolerance: 30 * time.Minute, AllowFuture: true},
 		EventType: Field{JSON: "type"},
 		Setup:     "the webhook's HMAC secret",
-		Docs:      "https://github.com/elevenlabs/elevenlabs-python/blob/main/src/elevenlabs/webhooks_custom.py",
+		Docs:      "https://elevenlabs.io/docs/eleven-agents/workflows/post-call-webhooks",
 		Covers:    "body, timestamp", Uncovered: "URL"},
 	// Svix-style, under Finch's own header names; the secret is base64.
 	{Name: "finch", Primitive: "hmac-timestamp", Body: "json",
@@ -72,7 +72,7 @@ var catalogueAL = []Preset{
 		Params:    Params{Headers: []string{"X-HelpScout-Signature"}, Encoding: "base64", Algorithm: "sha1"},
 		EventType: Field{Header: "X-HelpScout-Event"},
 		Setup:     "the webhook's secret key",
-		Docs:      "https://developer.helpscout.com/webhooks/",
+		Docs:      "https://developer.helpscout.com/webhooks",
 		Covers:    "body", Uncovered: "time, event header"},
 	// Clearbit (now part of HubSpot) keys the HMAC with the account's API key.
 	{Name: "clearbit", Primitive: "hmac-body", Body: "json",

@@ -175,14 +175,14 @@ func katsAL(tb testing.TB) []kat {
 			notBody: true,
 		}, {
 			preset:  "chargebee",
-			source:  "https://www.chargebee.com/docs/2.0/webhook_settings.html (basic authentication; credentials from RFC 7617 section 2)",
+			source:  "https://www.chargebee.com/docs/webhook_settings.html (basic authentication; credentials from RFC 7617 section 2)",
 			secrets: []verify.Secret{"Aladdin:open sesame"},
 			header:  hdr("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
 			body:    `{"id":"ev_16BPgETyVrQbiGhA","event_type":"subscription_created"}`,
 			notBody: true,
 		}, {
 			preset:  "cloudflare",
-			source:  "https://developers.cloudflare.com/notifications/get-started/configure-webhooks/ (the destination secret is sent in cf-webhook-auth)",
+			source:  "https://developers.cloudflare.com/notifications/reference/webhook-payload-schema/ (the destination secret is sent in cf-webhook-auth)",
 			secrets: []verify.Secret{"my-secret"},
 			header:  hdr("cf-webhook-auth", "my-secret"),
 			body:    `{"name":"Test","text":"Test notification","alert_type":"universal_ssl_event_type"}`,
