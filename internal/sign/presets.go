@@ -118,6 +118,17 @@ func signHMAC(h http.Header, pr verify.Preset, r Request) error {
 		}
 	}
 	ts := stamp(p, r)
+	if p.NonceHeader != "" {
+		// A fresh nonce per delivery, as the provider sends; it is hex, so
+		// substituting it first leaves no placeholder behind.
+		b := make([]byte, 16)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		nonce := hex.EncodeToString(b)
+		p.Template = strings.ReplaceAll(p.Template, "{nonce}", nonce)
+		h.Set(p.NonceHeader, nonce)
+	}
 	var sum []byte
 	if before, after, ok := strings.Cut(p.Template, "{secret}"); ok {
 		d := hf() // a keyed digest, not an HMAC: the provider's scheme

@@ -57,6 +57,9 @@ type Params struct {
 	Tolerance       time.Duration `json:"tolerance_ns,omitempty"`
 	AllowFuture     bool          `json:"allow_future,omitempty"`
 	IDHeader        string        `json:"id_header,omitempty"` // header substituted for {id}
+	// NonceHeader is the header substituted for {nonce}, a per-delivery
+	// random value some providers sign beside the id (Sinch, Moov).
+	NonceHeader string `json:"nonce_header,omitempty"`
 
 	// Asymmetric: ed25519 | ecdsa-p256 | rsa-pkcs1 | rsa-pss (SHA-256).
 	KeyType string `json:"key_type,omitempty"`
@@ -100,7 +103,7 @@ func newHMACSig(primitive string) func(Spec, Params) (Verifier, error) {
 		if tmpl == "" {
 			tmpl = "{body}"
 		}
-		if v.parts, err = splitPlaceholders(tmpl, templatePlaceholders...); err != nil {
+		if v.parts, err = splitPlaceholders(tmpl, hmacPlaceholders...); err != nil {
 			return nil, fmt.Errorf("%s: template: %w", s.Type, err)
 		}
 		if err := checkSigParams(s.Type, p); err != nil {
@@ -113,6 +116,8 @@ func newHMACSig(primitive string) func(Spec, Params) (Verifier, error) {
 				return nil, fmt.Errorf("%s: template uses {timestamp} but no timestamp location is set", s.Type)
 			case ph == "{id}" && p.IDHeader == "":
 				return nil, fmt.Errorf("%s: template uses {id} but no id header is set", s.Type)
+			case ph == "{nonce}" && p.NonceHeader == "":
+				return nil, fmt.Errorf("%s: template uses {nonce} but no nonce header is set", s.Type)
 			case ph == "{url}" && s.URL == "":
 				return nil, fmt.Errorf("%s: url is required: the exact public URL configured at the provider", s.Type)
 			}
@@ -158,6 +163,9 @@ func checkSigParams(name string, p Params) error {
 
 // templatePlaceholders are what the preset primitives can fill in.
 var templatePlaceholders = []string{"{body}", "{timestamp}", "{id}", "{method}", "{url}", "{secret}"}
+
+// hmacPlaceholders adds what only the HMAC family fills: {nonce}.
+var hmacPlaceholders = append(slices.Clone(templatePlaceholders), "{nonce}")
 
 // splitPlaceholders splits "{timestamp}.{body}" into ["{timestamp}", ".", "{body}"],
 // refusing any placeholder not in allowed (the ones the caller can fill).
@@ -334,6 +342,9 @@ func (v *hmacSig) Verify(r *Request) error {
 			ts = res.Raw
 		}
 	}
+	if v.p.NonceHeader != "" && slices.Contains(v.parts, "{nonce}") && r.Header.Get(v.p.NonceHeader) == "" {
+		return missing(v.name, "no "+v.p.NonceHeader+" header")
+	}
 	parts := make([][]byte, len(v.parts))
 	for i, p := range v.parts {
 		switch p {
@@ -343,6 +354,8 @@ func (v *hmacSig) Verify(r *Request) error {
 			parts[i] = []byte(ts)
 		case "{id}":
 			parts[i] = []byte(r.Header.Get(v.p.IDHeader))
+		case "{nonce}":
+			parts[i] = []byte(r.Header.Get(v.p.NonceHeader))
 		case "{method}":
 			parts[i] = []byte(http.MethodPost)
 		case "{url}":

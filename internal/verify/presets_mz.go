@@ -1,4 +1,85 @@
 package verify
 
+import "time"
+
 // catalogueMZ holds the new presets whose names start with m to z; presets.go holds the first ones.
-var catalogueMZ = []Preset{}
+// Their known answers are in presets_mz_test.go.
+var catalogueMZ = []Preset{
+	// Mux's SDKs check age only (a future t passes), 5 minutes by default.
+	{Name: "mux", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"Mux-Signature"}, Fields: ",=", SigKey: "v1", TSKey: "t",
+			Template: "{timestamp}.{body}", Tolerance: 5 * time.Minute, AllowFuture: true},
+		EventID: Field{JSON: "id"}, EventType: Field{JSON: "type"},
+		Setup:  "the webhook's signing secret",
+		Docs:   "https://docs.mux.com/core/verify-webhook-signatures",
+		Covers: "body, timestamp", Uncovered: "URL, other headers"},
+	// Conversation and SMS callbacks: body, nonce and timestamp joined by
+	// dots. The SDK checks no time window.
+	{Name: "sinch", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"X-Sinch-Webhook-Signature"}, Encoding: "base64",
+			Template: "{body}.{nonce}.{timestamp}", TimestampHeader: "X-Sinch-Webhook-Signature-Timestamp",
+			NonceHeader: "X-Sinch-Webhook-Signature-Nonce"},
+		Signature: "`X-Sinch-Webhook-Signature` (HMAC-SHA256, base64, of `{body}.{nonce}.{timestamp}`), `X-Sinch-Webhook-Signature-Nonce`, `X-Sinch-Webhook-Signature-Timestamp`",
+		Setup:     "the app's callback secret (Conversation API) or the SMS webhook secret",
+		Docs:      "https://developers.sinch.com/docs/conversation/callbacks/#validating-callback-requests",
+		Covers:    "body, nonce, timestamp", Uncovered: "time unless tolerance is set, URL"},
+	// The application management token keys the HMAC. Smartcar's one-time
+	// VERIFY challenge (POST, answered with an HMAC of the challenge) is not
+	// answered here: verify the webhook in Smartcar's dashboard first.
+	{Name: "smartcar", Primitive: "hmac-body", Body: "json",
+		Params:  Params{Headers: []string{"SC-Signature"}},
+		EventID: Field{JSON: "eventId"}, EventType: Field{JSON: "eventType", Else: &Field{JSON: "eventName"}},
+		Setup:  "the application management token",
+		Docs:   "https://smartcar.com/docs/integrations/webhooks/payload-verification",
+		Covers: "body", Uncovered: "time"},
+	// The secret is used as the text shown (it looks like base32 but is not decoded).
+	{Name: "unit", Primitive: "hmac-body", Body: "json",
+		Params:  Params{Headers: []string{"X-Unit-Signature"}, Algorithm: "sha1", Encoding: "base64"},
+		EventID: Field{JSON: "data.0.id"}, EventType: Field{JSON: "data.0.type"},
+		Setup:  "the webhook's secret token, as shown",
+		Docs:   "https://www.unit.co/docs/api/webhooks/#securing-your-webhooks",
+		Covers: "body", Uncovered: "time"},
+	// Plain's SDK also checks webhookMetadata.webhookDeliveryAttemptTimestamp,
+	// an ISO time inside the (signed) body, within 5 minutes; hookq does not.
+	{Name: "plain", Primitive: "hmac-body", Body: "json",
+		Params:  Params{Headers: []string{"Plain-Request-Signature"}},
+		EventID: Field{JSON: "id"}, EventType: Field{JSON: "type"},
+		Setup:  "the workspace's HMAC secret (Settings → Request signing)",
+		Docs:   "https://www.plain.com/docs/api-reference/request-signing",
+		Covers: "body (with its delivery timestamp)", Uncovered: "time (the body's timestamp is not checked)"},
+	// Moov signs three headers, not the body; its SDK checks no window.
+	{Name: "moov", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"X-Signature"}, Algorithm: "sha512", Template: "{timestamp}|{nonce}|{id}",
+			TimestampHeader: "X-Timestamp", TimeLayout: time.RFC3339, NonceHeader: "X-Nonce", IDHeader: "X-Webhook-Id"},
+		EventID: Field{JSON: "eventID"}, EventType: Field{JSON: "type"},
+		Signature: "`X-Signature` (HMAC-SHA512, hex, of `{X-Timestamp}|{X-Nonce}|{X-Webhook-Id}`)",
+		Setup:     "the webhook's signing secret",
+		Docs:      "https://docs.moov.io/guides/webhooks/check-webhook-signatures/",
+		Covers:    "timestamp, nonce, webhook id", Uncovered: "body (use dedupe and re-fetch what matters), time unless tolerance is set"},
+	// Whop's official SDKs unwrap deliveries with the standardwebhooks library.
+	{Name: "whop", Primitive: "standardwebhooks", Body: "json",
+		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "type"},
+		Setup:  "the webhook's secret `whsec_…`",
+		Docs:   "https://github.com/whopio/whopsdk-python/blob/57f49d22de45d814717e9c997eb4130246139f08/tests/api_resources/test_webhooks.py",
+		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	// Make's event subscriptions follow Standard Webhooks 1.0; Webhook-Topic
+	// names the event.
+	{Name: "make", Primitive: "standardwebhooks", Body: "json",
+		EventID: Field{Header: "webhook-id"}, EventType: Field{Header: "Webhook-Topic", Else: &Field{JSON: "type"}},
+		Setup:  "the subscription's signing secret `whsec_…`",
+		Docs:   "https://developers.make.com/event-subscription/implementation/verify-signatures",
+		Covers: "body, timestamp, message id", Uncovered: "URL, Webhook-Topic"},
+	{Name: "xendit", Primitive: "shared-secret", Body: "json",
+		Params:    Params{Scheme: "header", Headers: []string{"X-Callback-Token"}},
+		EventType: Field{JSON: "event"},
+		Setup:     "the callback verification token from the dashboard",
+		Docs:      "https://docs.xendit.co/webhook/getting-started/",
+		Covers:    "nothing: the token proves only that the sender knows it", Uncovered: "body, time"},
+	// Basic credentials set on the webhook (http_auth_user, http_auth_password).
+	{Name: "pipedrive", Primitive: "shared-secret", Body: "json",
+		Params:    Params{Scheme: "basic"},
+		EventType: Field{JSON: "meta.action", Else: &Field{JSON: "event"}},
+		Setup:     "user:password, as set on the webhook at Pipedrive",
+		Docs:      "https://pipedrive.readme.io/docs/guide-for-webhooks",
+		Covers:    "nothing: the credentials prove only that the sender knows them", Uncovered: "body, time"},
+}

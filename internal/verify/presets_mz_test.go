@@ -1,9 +1,147 @@
 package verify_test
 
-import "testing"
+import (
+	"testing"
+	"time"
 
-// katsMZ are the known answers of the presets in presets_mz.go.
+	"github.com/hookq/hookq/internal/verify"
+)
+
+// Standard Webhooks' published vector, shared by the presets that sign with
+// that scheme and whose own tests sign at run time.
+const (
+	swSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	swSource = "scheme: https://github.com/standard-webhooks/standard-webhooks/blob/main/libraries/go/webhook_test.go"
+)
+
+func swKAT(preset, sdk string) kat {
+	return kat{preset: preset, source: swSource + " (" + sdk + ")",
+		secrets: []verify.Secret{swSecret},
+		header: hdr("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp", "1614265330",
+			"webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
+		body: `{"test": 2432232314}`,
+		now:  time.Unix(1614265330, 0)}
+}
+
+// katsMZ are the known answers of the presets in presets_mz.go, and of the
+// older m–z presets that had none (mailgun, shopify).
 func katsMZ(tb testing.TB) []kat {
 	tb.Helper()
-	return nil
+	return []kat{{
+		// The test asserts this header was valid when made and is now too
+		// old: the SDK checks age only, as the preset does.
+		preset:  "mux",
+		source:  "https://github.com/muxinc/mux-elixir/blob/eb7368730a47c0e32c53b49be8fbcb682bd6f27b/test/mux/webhooks_test.exs",
+		secrets: []verify.Secret{"SuperSecret123"},
+		header:  hdr("Mux-Signature", "t=1565125718,v1=854ece4c22acef7c66b57d4e504153bc512595e8e9c772ece2a68150548c19a7"),
+		body:    `{"test":"body"}`,
+		now:     time.Unix(1565125718, 0),
+	}, {
+		preset:  "sinch",
+		source:  "https://github.com/sinch/sinch-sdk-node/blob/affb35e5164993b316915bd780165d704e44689b/packages/sdk-client/tests/utils/authorization.helper.test.ts (Webhook signature (Conversation API))",
+		secrets: []verify.Secret{"foo_secret1234"},
+		header: hdr("X-Sinch-Webhook-Signature", "6bpJoRmFoXVjfJIVglMoJzYXxnoxRujzR4k2GOXewOE=", "X-Sinch-Webhook-Signature-Algorithm", "HmacSHA256",
+			"X-Sinch-Webhook-Signature-Nonce", "01FJA8B4A7BM43YGWSG9GBV067", "X-Sinch-Webhook-Signature-Timestamp", "1634579353"),
+		body: `{"app_id":"","accepted_time":"2021-10-18T17:49:13.813615Z","project_id":"e2df3a34-a71b-4448-9db5-a8d2baad28e4","contact_create_notification":{"contact":{"id":"01FJA8B466Y0R2GNXD78MD9SM1","channel_identities":[{"channel":"SMS","identity":"48123456789","app_id":""}],"display_name":"New Test Contact","email":"new.contact@email.com","external_id":"","metadata":"","language":"EN_US"}},"message_metadata":""}`,
+		now:  time.Unix(1634579353, 0),
+	}, {
+		// The SDK signs JSON.stringify({pizza: 'pasta'}).
+		preset:  "smartcar",
+		source:  "https://github.com/smartcar/node-sdk/blob/60fa154781869dcf1b0ab576cf41ffbddda2e548/test/unit/index.js#L47-L52",
+		secrets: []verify.Secret{"amt"},
+		header:  hdr("SC-Signature", "4c05a8da471f05156ad717baa4017acd13a3a809850b9ca7d3301dcaaa854f70"),
+		body:    `{"pizza":"pasta"}`,
+	}, {
+		// The SDK signs JSON.stringify of the test's payload object.
+		preset:  "unit",
+		source:  "https://github.com/unit-finance/unit-node-sdk/blob/0198c7a973af2939989bec896466abb5815ee573/tests/webhooks.spec.ts",
+		secrets: []verify.Secret{"OB2HL5E3B4HJ7IVXRNL4YQKYIQIVJK36ZZLPZEFWZVSDSC7LLFJQ===="},
+		header:  hdr("X-Unit-Signature", "UUNz8ch1Ovjg+ijXUEwlAlWEktU="),
+		body:    `{"data":[{"id":"46306092","type":"application.approved","attributes":{"createdAt":"2025-08-05T06:48:38.957Z","tags":{"key":"another-tag","test":"webhook-tag","number":"111"}},"relationships":{"application":{"data":{"id":"3895367","type":"individualApplication"}},"customer":{"data":{"id":"3310133","type":"individualCustomer"}}}}]}`,
+	}, {
+		// The body is JSON.stringify of the test's thread-created payload
+		// (src/tests/webhook-payloads/thread-created.ts at the same commit).
+		preset:  "plain",
+		source:  "https://github.com/team-plain/typescript-sdk/blob/88de0180fc5cb76802f035f6e4f0454ee423fb34/src/tests/verify-plain-webhook.test.ts",
+		secrets: []verify.Secret{"secret"},
+		header:  hdr("Plain-Request-Signature", "ae0d54c966dea1056b6ced04d1bafc3358af592469b5fd55553dcb036b58a1ef"),
+		body:    `{"timestamp":"2023-10-19T14:12:25.266Z","workspaceId":"w_01GST0W989ZNAW53X6XYHAY87P","payload":{"eventType":"thread.thread_created","thread":{"id":"th_01HD44FHMCDSSWE38N14FSYV6K","customer":{"id":"c_01HD44FHDPG82VQ4QNHDR4N2T0","email":{"email":"peter@example.com","isVerified":false,"verifiedAt":null},"externalId":null,"fullName":"Peter Santos","shortName":"Peter","markedAsSpamAt":null,"markedAsSpamBy":null,"customerGroupMemberships":[],"createdAt":"2023-10-04T14:17:41.991Z","createdBy":{"actorType":"system","system":"email_inbound_handler"},"updatedAt":"2023-10-04T14:17:41.991Z","updatedBy":{"actorType":"system","system":"email_inbound_handler"}},"title":"Unable to tail logs","previewText":"Hey, I am currently unable to tail the logs of the service svc-8af1e3","priority":2,"externalId":null,"status":"TODO","statusChangedAt":"2023-10-19T14:12:25.266Z","statusChangedBy":{"actorType":"system","system":"email_inbound_handler"},"statusDetail":{"type":"CREATED","createdAt":"2023-10-19T14:12:25.266Z"},"assignee":null,"assignedAt":null,"additionalAssignees":[],"labels":[],"firstInboundMessageInfo":null,"firstOutboundMessageInfo":null,"lastInboundMessageInfo":null,"lastOutboundMessageInfo":null,"supportEmailAddresses":["help@example.com"],"createdAt":"2023-10-19T14:12:25.266Z","createdBy":{"actorType":"system","system":"email_inbound_handler"},"updatedAt":"2023-10-19T14:12:25.266Z","updatedBy":{"actorType":"system","system":"email_inbound_handler"}}},"id":"pEv_01HD44FHHJ0YABSNGKWMG3CJ5J","webhookMetadata":{"webhookTargetId":"whTarget_01HD4400VTDJQ646V6RY37SR7K","webhookTargetVersion":"2026-02-27","webhookDeliveryAttemptId":"whAttempt_01HD44FJASQM23MNHYDYPAXEG8","webhookDeliveryAttemptNumber":1,"webhookDeliveryAttemptTimestamp":"2023-10-19T14:12:26.073Z"},"type":"thread.thread_created"}`,
+	}, {
+		// Moov signs the three headers only; the test posts generated
+		// events under that one signature, so any body goes.
+		preset:  "moov",
+		source:  "https://github.com/moovfinancial/moov-go/blob/a3ea550dd1180977a9187424b5bb830b26705c1d/pkg/mhooks/event_test.go",
+		secrets: []verify.Secret{"my-webhook-signing-secret"},
+		header: hdr("X-Timestamp", "2024-04-26T21:20:55Z", "X-Nonce", "LwxF1Uk7QOeDq2nzB3theslHbtAo7y3uuncB1PoijwCZZaRZsd8DOtffBT7p",
+			"X-Webhook-Id", "dff0a709-f982-4475-81e8-214b435c74ab",
+			"X-Signature", "6231d03752de6963087e6aea1c78a27a0617b6df1c071195f30ed85defe34e02fd0bf3995949fe12dafd747c42de9cfae03b8aafcf69cceba5495f4c7b719d82"),
+		body:    `{"eventID":"","type":"test.ping","createdOn":"2024-04-26T21:20:55Z","data":{"ping":true}}`,
+		notBody: true,
+	},
+		swKAT("whop", "SDK: https://github.com/whopio/whopsdk-python/blob/57f49d22de45d814717e9c997eb4130246139f08/tests/api_resources/test_webhooks.py verifies with the standardwebhooks library"),
+		swKAT("make", "docs: https://developers.make.com/event-subscription/implementation/verify-signatures name Standard Webhooks 1.0"),
+		{
+			preset:  "xendit",
+			source:  "https://docs.xendit.co/webhook/getting-started/ (header X-Callback-Token carries the callback verification token, as xendit-client's Xendit::Webhook#verified? compares it)",
+			secrets: []verify.Secret{"MyCallbackVerificationToken123"},
+			header:  hdr("X-Callback-Token", "MyCallbackVerificationToken123"),
+			body:    `{"id":"579c8d61f23fa4ca35e52da4","external_id":"invoice_123124123","status":"PAID"}`,
+			notBody: true,
+		}, {
+			// RFC 7617's example credentials, sent as Pipedrive sends the
+			// http_auth_user and http_auth_password set on the webhook.
+			preset:  "pipedrive",
+			source:  "https://pipedrive.readme.io/docs/guide-for-webhooks (HTTP Basic auth; credentials from RFC 7617 section 2)",
+			secrets: []verify.Secret{"Aladdin:open sesame"},
+			header:  hdr("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+			body:    `{"meta":{"action":"create","entity":"deal"},"data":{"id":1}}`,
+			notBody: true,
+		}, {
+			// mailgun-php's test gives timestamp, token, signature and key;
+			// this body carries them as Mailgun's JSON webhooks do. The
+			// signature does not cover the event data (hence notBody).
+			preset:  "mailgun",
+			source:  "https://github.com/mailgun/mailgun-php/blob/5024827b4ba170d9547919c7cbcb56477659bdd0/tests/Api/WebhookTest.php#L29-L37",
+			secrets: []verify.Secret{"key-3ax6xnjp29jd6fds4gc373sgvjxteol0"},
+			header:  hdr("Content-Type", "application/json"),
+			body:    `{"signature":{"timestamp":"1403645220","token":"5egbgr1vjgqxtrnp65xfznchgdccwh5d6i09vijqi3whgowmn6","signature":"9cfc5c41582e51246e73c88d34db3af0a3a2692a76fbab81492842f000256d33"},"event-data":{"id":"evt-1","event":"delivered"}}`,
+			now:     time.Unix(1403645220, 0),
+			notBody: true,
+		}, {
+			// The test expects this hmac for rawBody under testConfig's
+			// apiSecretKey 'test_secret_key' (lib/__tests__/test-config.ts).
+			preset:  "shopify",
+			source:  "https://github.com/Shopify/shopify-api-js/blob/9dd9284376deaca14598e8dc96c90b868e03086b/packages/shopify-api/lib/webhooks/__tests__/validate.test.ts#L13-L31",
+			secrets: []verify.Secret{"test_secret_key"},
+			header:  hdr("X-Shopify-Hmac-Sha256", "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=", "X-Shopify-Topic", "products/create", "X-Shopify-Webhook-Id", "123456789"),
+			body:    `{"foo": "bar"}`,
+		}}
+}
+
+// The nonce is part of what Sinch and Moov sign: a delivery without it is
+// missing its signature, one with another nonce is forged. Checked on the
+// published Sinch vector.
+func TestNonceIsSigned(t *testing.T) {
+	var k kat
+	for _, c := range katsMZ(t) {
+		if c.preset == "sinch" {
+			k = c
+		}
+	}
+	spec := verify.Spec{Type: k.preset, Secrets: k.secrets}
+	req := func(nonce string) *verify.Request {
+		h := k.header.Clone()
+		h.Set("X-Sinch-Webhook-Signature-Nonce", nonce)
+		if nonce == "" {
+			h.Del("X-Sinch-Webhook-Signature-Nonce")
+		}
+		return &verify.Request{Header: h, Body: []byte(k.body), Now: k.now}
+	}
+	mustVerify(t, spec, req("01FJA8B4A7BM43YGWSG9GBV067"), nil)
+	mustVerify(t, spec, req(""), errMissing)
+	mustVerify(t, spec, req("01FJA8B4A7BM43YGWSG9GBV068"), errInvalid)
+	// A template naming {nonce} needs a nonce header.
+	if _, err := verify.New(verify.Spec{Type: "hmac", Header: "X-Sig", SignedPayload: "{nonce}.{body}", Secrets: k.secrets}); err == nil {
+		t.Error("the hmac type accepted {nonce}, which it cannot fill")
+	}
 }

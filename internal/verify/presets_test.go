@@ -265,10 +265,10 @@ var handWritten = map[string]string{
 	"square":           "TestSquareKnownAnswer",
 	"sendgrid":         "TestSendGridKnownAnswer",
 	"hmac":             "TestHMACSeed (configured by the user: no provider)",
-	"shopify":          "TestShopify: conformance only, no published vector",
+	"shopify":          "TestShopify, and a known answer in katsMZ (shopify-api-js)",
 	"intercom":         "TestIntercom: conformance only, no published vector",
 	"gitlab":           "TestGitLab: token equality, no signature",
-	"mailgun":          "TestMailgun: conformance only, no published vector",
+	"mailgun":          "TestMailgun, and a known answer in katsMZ (mailgun-php)",
 	"zoom":             "TestZoom: conformance only, no published vector",
 	"discord":          "TestDiscord: conformance only, no published vector",
 	// No published vector; cross-checked against the official Go SDK.
