@@ -82,4 +82,32 @@ var catalogueMZ = []Preset{
 		Setup:     "user:password, as set on the webhook at Pipedrive",
 		Docs:      "https://pipedrive.readme.io/docs/guide-for-webhooks",
 		Covers:    "nothing: the credentials prove only that the sender knows them", Uncovered: "body, time"},
+	// App webhooks: the shop signs with the app secret agreed at registration.
+	{Name: "shopware", Primitive: "hmac-body", Body: "json",
+		Params:    Params{Headers: []string{"shopware-shop-signature"}},
+		EventType: Field{JSON: "data.event"},
+		Setup:     "the shop secret the app stored at registration",
+		Docs:      "https://developer.shopware.com/docs/guides/plugins/apps/webhook.html",
+		Covers:    "body (with its timestamp)", Uncovered: "time (the body's timestamp is not checked)"},
+	// Viber signs every callback, the webhook check included, with the bot's token.
+	{Name: "viber", Primitive: "hmac-body", Body: "json",
+		Params:  Params{Headers: []string{"X-Viber-Content-Signature"}},
+		EventID: Field{JSON: "message_token"}, EventType: Field{JSON: "event"},
+		Setup:  "the bot's authentication token",
+		Docs:   "https://developers.viber.com/docs/api/rest-bot-api/#callbacks",
+		Covers: "body", Uncovered: "time"},
+	// Worldline (Direct, and Connect, ex Ingenico/GlobalCollect): X-GCS-KeyId
+	// names the key; every configured secret is tried.
+	{Name: "worldline", Primitive: "hmac-body", Body: "json",
+		Params:  Params{Headers: []string{"X-GCS-Signature"}, Encoding: "base64"},
+		EventID: Field{JSON: "id"}, EventType: Field{JSON: "type"},
+		Setup:  "the webhooks secret key (one per key id)",
+		Docs:   "https://docs.direct.worldline-solutions.com/en/integration/api-developer-guide/webhooks",
+		Covers: "body", Uncovered: "time, key id"},
+	{Name: "paynow", Primitive: "hmac-body", Body: "json",
+		Params:    Params{Headers: []string{"Signature"}, Encoding: "base64"},
+		EventType: Field{JSON: "status"},
+		Setup:     "the signature key from the Paynow panel",
+		Docs:      "https://docs.paynow.pl/#tag/Notifications",
+		Covers:    "body", Uncovered: "time"},
 }

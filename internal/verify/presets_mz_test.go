@@ -115,6 +115,67 @@ func katsMZ(tb testing.TB) []kat {
 			secrets: []verify.Secret{"test_secret_key"},
 			header:  hdr("X-Shopify-Hmac-Sha256", "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=", "X-Shopify-Topic", "products/create", "X-Shopify-Webhook-Id", "123456789"),
 			body:    `{"foo": "bar"}`,
+		}, {
+			preset:  "shopware",
+			source:  "https://github.com/shopware/app-php-sdk/blob/9fd9b59db1892cc3d6b4cc2e97fb7a41f506a2be/tests/Authentication/RequestVerifierTest.php#L81-L89",
+			secrets: []verify.Secret{"secret"},
+			header:  hdr("shopware-shop-signature", "dc46983557fea127b43af721467eb9b3fde2338fe3e14f51952aa8478c13d355"),
+			body:    `body`,
+		}, {
+			preset:  "viber",
+			source:  "https://github.com/Viber/viber-bot-python/blob/5cfe34e3b7d1c98afdf5d2c09a4c5722a61f008f/tests/api/test_api.py#L9-L17",
+			secrets: []verify.Secret{"44dafb7e0f40021e-61a47a1e6778d187-f2c5a676a07050b3"},
+			header:  hdr("X-Viber-Content-Signature", "d21b343448c8aee33b8e93768ef6ceb64a6ba6163099973a2b8bd028fea510ef"),
+			body:    `{"event":"webhook","timestamp":4977069964384421269,"message_token":1478683725125}`,
+		}, {
+			// The body is tests/resources/webhooks/valid-body, which the test
+			// reads with carriage returns removed (the file has none).
+			preset:  "worldline",
+			source:  "https://github.com/wl-online-payments-direct/sdk-python3/blob/f333f4c4b15fd4b55fa744cdf765542deb43785d/tests/unit/test_signature_validator.py",
+			secrets: []verify.Secret{"hello+world"},
+			header:  hdr("X-GCS-Signature", "2S7doBj/GnJnacIjSJzr5fxGM5xmfQyFAwxv1I53ZEk=", "X-GCS-KeyId", "dummy-key-id"),
+			body: `{
+  "apiVersion": "v1",
+  "id": "8ee793f6-4553-4749-85dc-f2ef095c5ab0",
+  "created": "2017-02-02T11:24:14.040+0100",
+  "merchantId": "20000",
+  "type": "payment.paid",
+  "payment": {
+    "id": "00000200000143570012",
+    "paymentOutput": {
+      "amountOfMoney": {
+        "amount": 1000,
+        "currencyCode": "EUR"
+      },
+      "references": {
+        "paymentReference": "200001681810"
+      },
+      "paymentMethod": "bankTransfer",
+      "bankTransferPaymentMethodSpecificOutput": {
+        "paymentProductId": 11
+      }
+    },
+    "status": "PAID",
+    "statusOutput": {
+      "isCancellable": false,
+      "statusCategory": "COMPLETED",
+      "statusCode": 1000,
+      "statusCodeChangeDateTime": "20170202112414",
+      "isAuthorized": true
+    }
+  }
+}`,
+		}, {
+			// The body is tests/resources/notification.json at that commit.
+			preset:  "paynow",
+			source:  "https://github.com/pay-now/paynow-php-sdk/blob/4e9244687347acf2b0566c44251c451a2e57e616/tests/NotificationTest.php#L18-L36",
+			secrets: []verify.Secret{"s3ecret-k3y"},
+			header:  hdr("Signature", "Aq/VmN15rtjVbuy9F7Yw+Ym76H+VZjVSuHGpg4dwitY="),
+			body: `{
+  "paymentId": "NOLV-8F9-08K-WGD",
+  "status": "CONFIRMED",
+  "modifiedAt": "2018-12-12T13:24:52"
+}`,
 		}}
 }
 
