@@ -110,4 +110,33 @@ var catalogueMZ = []Preset{
 		Setup:     "the signature key from the Paynow panel",
 		Docs:      "https://docs.paynow.pl/#tag/Notifications",
 		Covers:    "body", Uncovered: "time"},
+	// Numbers API callbacks sign the body alone with HMAC-SHA1, unlike
+	// Sinch's Conversation and SMS callbacks (the sinch preset).
+	{Name: "sinch-numbers", Primitive: "hmac-body", Body: "json",
+		Params:  Params{Headers: []string{"X-Sinch-Signature"}, Algorithm: "sha1"},
+		EventID: Field{JSON: "eventId"}, EventType: Field{JSON: "eventType"},
+		Setup:  "the callback secret set on the Numbers callback configuration",
+		Docs:   "https://developers.sinch.com/docs/numbers/api-reference/numbers/tag/Numbers-Callbacks/",
+		Covers: "body", Uncovered: "time"},
+	// RevenueCat sends the Authorization header value set on the webhook,
+	// as is (often "Bearer …"): the whole value is the secret.
+	{Name: "revenuecat", Primitive: "shared-secret", Body: "json",
+		Params:  Params{Scheme: "header", Headers: []string{"Authorization"}},
+		EventID: Field{JSON: "event.id"}, EventType: Field{JSON: "event.type"},
+		Setup:  "the authorization header value set on the webhook, whole",
+		Docs:   "https://www.revenuecat.com/docs/integrations/webhooks",
+		Covers: "nothing: the header value proves only that the sender knows it", Uncovered: "body, time"},
+	// Basic credentials set on the webhook (basic_auth_username, basic_auth_password).
+	{Name: "marqeta", Primitive: "shared-secret", Body: "json",
+		Params: Params{Scheme: "basic"},
+		Setup:  "user:password, as set on the webhook at Marqeta",
+		Docs:   "https://www.marqeta.com/docs/core-api/webhooks",
+		Covers: "nothing: the credentials prove only that the sender knows them", Uncovered: "body, time"},
+	// A delivery is a batch of events: one hookq event. Basic auth is set
+	// on the webhook (auth_type basic).
+	{Name: "sparkpost", Primitive: "shared-secret", Body: "json-array",
+		Params: Params{Scheme: "basic"},
+		Setup:  "user:password, as set on the webhook (auth_type basic)",
+		Docs:   "https://developers.sparkpost.com/api/webhooks/",
+		Covers: "nothing: the credentials prove only that the sender knows them", Uncovered: "body, time"},
 }

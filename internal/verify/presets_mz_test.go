@@ -176,6 +176,34 @@ func katsMZ(tb testing.TB) []kat {
   "status": "CONFIRMED",
   "modifiedAt": "2018-12-12T13:24:52"
 }`,
+		}, {
+			preset:  "sinch-numbers",
+			source:  "https://github.com/sinch/sinch-sdk-node/blob/affb35e5164993b316915bd780165d704e44689b/packages/sdk-client/tests/utils/authorization.helper.test.ts#L161-L174",
+			secrets: []verify.Secret{"my-callback-secret"},
+			header:  hdr("X-Sinch-Signature", "b93021e0182c2772dbcdf4e8983ae8f409e78c3b"),
+			body:    `{"eventId":"01hpa0mww4m79q8j2dwn3ggbgz","timestamp":"2024-02-10T17:22:09.412722588","projectId":"37b62a7b-0177-abcd-efgh-e10f848de123","resourceId":"+17818510001","resourceType":"ACTIVE_NUMBER","eventType":"DEPROVISIONING_FROM_VOICE_PLATFORM","status":"SUCCEEDED","failureCode":null}`,
+		}, {
+			// Shared secrets have no vector: the header as the docs describe it.
+			preset:  "revenuecat",
+			source:  "https://www.revenuecat.com/docs/integrations/webhooks (the Authorization header value set on the webhook is sent as is)",
+			secrets: []verify.Secret{"Bearer rc-webhook-secret-1"},
+			header:  hdr("Authorization", "Bearer rc-webhook-secret-1"),
+			body:    `{"api_version":"1.0","event":{"id":"CDD1B3D9-1D5E-4C9B-9C6D-3B7C8D6E0A11","type":"INITIAL_PURCHASE","app_user_id":"user_1"}}`,
+			notBody: true,
+		}, {
+			preset:  "marqeta",
+			source:  "https://www.marqeta.com/docs/core-api/webhooks (HTTP Basic auth from basic_auth_username and basic_auth_password; credentials from RFC 7617 section 2)",
+			secrets: []verify.Secret{"Aladdin:open sesame"},
+			header:  hdr("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+			body:    `{"transactions":[{"token":"txn_1","type":"authorization","state":"PENDING"}]}`,
+			notBody: true,
+		}, {
+			preset:  "sparkpost",
+			source:  "https://developers.sparkpost.com/api/webhooks/ (auth_type basic sends HTTP Basic credentials; credentials from RFC 7617 section 2)",
+			secrets: []verify.Secret{"Aladdin:open sesame"},
+			header:  hdr("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
+			body:    `[{"msys":{"message_event":{"type":"delivery","event_id":"92356927693813856"}}}]`,
+			notBody: true,
 		}}
 }
 
