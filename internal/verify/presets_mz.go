@@ -24,12 +24,12 @@ var catalogueMZ = []Preset{
 		Docs:      "https://developers.sinch.com/docs/conversation/callbacks/#validating-callback-requests",
 		Covers:    "body, nonce, timestamp", Uncovered: "time unless tolerance is set, URL"},
 	// The application management token keys the HMAC. Smartcar's one-time
-	// VERIFY challenge (POST, answered with an HMAC of the challenge) is not
-	// answered here: verify the webhook in Smartcar's dashboard first.
+	// VERIFY challenge (a POST answered with an HMAC of its challenge) is not
+	// answered by this preset.
 	{Name: "smartcar", Primitive: "hmac-body", Body: "json",
 		Params:  Params{Headers: []string{"SC-Signature"}},
 		EventID: Field{JSON: "eventId"}, EventType: Field{JSON: "eventType", Else: &Field{JSON: "eventName"}},
-		Setup:  "the application management token",
+		Setup:  "the application management token; the VERIFY challenge is not answered",
 		Docs:   "https://smartcar.com/docs/integrations/webhooks/payload-verification",
 		Covers: "body", Uncovered: "time"},
 	// The secret is used as the text shown (it looks like base32 but is not decoded).
