@@ -127,4 +127,26 @@ var catalogueAL = []Preset{
 		Setup:  "the signing secret `whsec_…` from Settings → Webhooks",
 		Docs:   "https://loops.so/docs/webhooks",
 		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	// Enterprise webhook signing: every active secret adds a v1 item.
+	{Name: "fingerprint", Primitive: "hmac-body", Body: "json",
+		Params:  Params{Headers: []string{"fpjs-event-signature"}, Fields: ",=", SigKey: "v1"},
+		EventID: Field{JSON: "requestId"},
+		Setup:   "the webhook's signing secret",
+		Docs:    "https://dev.fingerprint.com/docs/webhooks-security",
+		Covers:  "body", Uncovered: "time"},
+	// Comma-separated signatures, one per active secret. The SDKs check
+	// age only, and only when given a tolerance.
+	{Name: "gr4vy", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"X-Gr4vy-Webhook-Signatures"}, Multi: ",",
+			Template: "{timestamp}.{body}", TimestampHeader: "X-Gr4vy-Webhook-Timestamp", Tolerance: 5 * time.Minute, AllowFuture: true},
+		EventID: Field{JSON: "id"}, EventType: Field{JSON: "name"},
+		Setup:  "the webhook subscription's secret",
+		Docs:   "https://github.com/gr4vy/gr4vy-php#verify-webhook-signature",
+		Covers: "body, timestamp", Uncovered: "URL, webhook id"},
+	// Sent through Svix under the webhook-* names.
+	{Name: "incident-io", Primitive: "standardwebhooks", Body: "json",
+		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "event_type"},
+		Setup:  "the endpoint's signing secret `whsec_…` from Settings → Webhooks",
+		Docs:   "https://docs.incident.io/api-reference/webhooks",
+		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
 }

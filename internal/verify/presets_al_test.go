@@ -118,6 +118,20 @@ func katsAL(tb testing.TB) []kat {
 		header:  hdr("X-Kontent-ai-Signature", "k97ud4G3+Bo58p4LDJQY8SK81AThPMIDlZQjyWJbOgI="),
 		body:    kontentBody,
 	}, {
+		preset:  "fingerprint",
+		source:  "https://github.com/fingerprintjs/fingerprint-pro-server-api-go-sdk/blob/2749a2cae4d937e302153f125cc904c45c6dff46/test/webhook_test.go",
+		secrets: []verify.Secret{"secret"},
+		header:  hdr("fpjs-event-signature", "v1=1b2c16b75bd2a870c114153ccda5bcfca63314bc722fa160d690de133ccbb9db"),
+		body:    "data",
+	}, {
+		preset:  "gr4vy",
+		source:  "https://github.com/gr4vy/gr4vy-python/blob/79c579dbb0fe0e0a5452a7b731a6cc9b2c1fc9e9/tests/test_webhooks.py",
+		secrets: []verify.Secret{"Ik4L-8FH0ihWczctcIPXZRR_8F0fPNgmhEfVBbZ3zNwqQVa1Or4tBz4Pgw2eNaVDod7H56Y268h_wohEUaWbUg"},
+		header: hdr("X-Gr4vy-Webhook-Signatures", "78aca0c78005107a654a957b8566fa6e0e5e06aea92d7da72a6da9e5a690d013,other",
+			"X-Gr4vy-Webhook-Timestamp", "1744018920"),
+		body: "payload",
+		now:  time.Unix(1744018920, 0),
+	}, {
 		// Recipes: the SDK test's own secret, body and time, signed as
 		// that test signs them (it pins no signature value).
 		preset: "elevenlabs", recipe: true,
@@ -158,6 +172,7 @@ func katsAL(tb testing.TB) []kat {
 		standardWebhooksKAT("liveblocks", "SDK verifies webhook-* with the svix library: https://github.com/liveblocks/liveblocks/blob/01e1754c39349bda6ee42b8ad182ca8566571ef6/packages/liveblocks-node/src/__tests__/webhooks.test.ts"),
 		standardWebhooksKAT("dodo-payments", "docs: https://docs.dodopayments.com/developer-resources/webhooks"),
 		standardWebhooksKAT("loops", "docs: https://loops.so/docs/webhooks"),
+		standardWebhooksKAT("incident-io", "docs: https://docs.incident.io/api-reference/webhooks (\"powered by Svix\", webhook-* headers)"),
 		{
 			// Shared secrets: no signature, so the header as documented.
 			preset:  "alloy",
