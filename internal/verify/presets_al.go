@@ -132,7 +132,7 @@ var catalogueAL = []Preset{
 		Params:  Params{Headers: []string{"fpjs-event-signature"}, Fields: ",=", SigKey: "v1"},
 		EventID: Field{JSON: "requestId"},
 		Setup:   "the webhook's signing secret",
-		Docs:    "https://dev.fingerprint.com/docs/webhooks-security",
+		Docs:    "https://dev.fingerprint.com/docs/webhooks",
 		Covers:  "body", Uncovered: "time"},
 	// Comma-separated signatures, one per active secret. The SDKs check
 	// age only, and only when given a tolerance.
@@ -149,4 +149,26 @@ var catalogueAL = []Preset{
 		Setup:  "the endpoint's signing secret `whsec_…` from Settings → Webhooks",
 		Docs:   "https://docs.incident.io/api-reference/webhooks",
 		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	// t is in milliseconds and follows the body in what is signed. Ghost
+	// documents no window: five minutes here.
+	{Name: "ghost", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"X-Ghost-Signature"}, Fields: ",=", SigKey: "sha256", TSKey: "t",
+			Template: "{body}{timestamp}", Millis: true, Tolerance: 5 * time.Minute},
+		EventType: Field{JSON: "event"},
+		Setup:     "the secret set on the custom integration's webhook",
+		Docs:      "https://ghost.org/docs/webhooks/",
+		Covers:    "body, timestamp", Uncovered: "URL"},
+	{Name: "langfuse", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"x-langfuse-signature"}, Fields: ",=", TSKey: "t", SigKey: "v1",
+			Template: "{timestamp}.{body}", Tolerance: 5 * time.Minute},
+		EventID: Field{JSON: "id"}, EventType: Field{JSON: "type"},
+		Setup:  "the webhook's secret `lf-whsec_…`, used as is",
+		Docs:   "https://github.com/langfuse/langfuse/blob/main/packages/shared/src/encryption/signature.ts",
+		Covers: "body, timestamp", Uncovered: "URL"},
+	{Name: "logto", Primitive: "hmac-body", Body: "json",
+		Params:    Params{Headers: []string{"logto-signature-sha-256"}},
+		EventType: Field{JSON: "event"},
+		Setup:     "the webhook's signing key",
+		Docs:      "https://docs.logto.io/developers/webhooks/secure-webhooks",
+		Covers:    "body", Uncovered: "time"},
 }

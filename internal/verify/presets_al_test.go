@@ -132,6 +132,12 @@ func katsAL(tb testing.TB) []kat {
 		body: "payload",
 		now:  time.Unix(1744018920, 0),
 	}, {
+		preset:  "logto",
+		source:  "https://github.com/logto-io/logto/blob/0c79437ba436acc26d4c56ed7ebb6f2c6e4b11c5/packages/core/src/utils/sign.test.ts (JSON.stringify of the test's payload)",
+		secrets: []verify.Secret{"foo"},
+		header:  hdr("logto-signature-sha-256", "436958f1dbfefab37712fb3927760490fbf7757da8c0b2306ee7b485f0360eee"),
+		body:    `{"bar":"bar","foo":"foo"}`,
+	}, {
 		// Recipes: the SDK test's own secret, body and time, signed as
 		// that test signs them (it pins no signature value).
 		preset: "elevenlabs", recipe: true,
@@ -166,6 +172,21 @@ func katsAL(tb testing.TB) []kat {
 		header:  hdr("Linear-Signature", recipeMAC(sha256.New, "SECRET", linearBody, false)),
 		body:    linearBody,
 		now:     time.UnixMilli(1579783998084),
+	}, {
+		// Ghost's own test signs under fake timers, so Date.now() and t are 0.
+		preset: "ghost", recipe: true,
+		source:  "https://github.com/TryGhost/Ghost/blob/14c888d2cb615b923a7662c65f4ee1df2b485381/ghost/core/test/unit/server/services/webhooks/trigger.test.js (\"uses the request payload and a timestamp…\": secret, payload, timestamp and recipe)",
+		secrets: []verify.Secret{"abc123dontstealme"},
+		header:  hdr("X-Ghost-Signature", "sha256="+recipeMAC(sha256.New, "abc123dontstealme", `{"event":"post.added","data":[1]}0`, false)+", t=0"),
+		body:    `{"event":"post.added","data":[1]}`,
+		now:     time.UnixMilli(0),
+	}, {
+		preset: "langfuse", recipe: true,
+		source:  "https://github.com/langfuse/langfuse/blob/3a232ac27f1806bd3beb1829426409ceccc9b359/worker/src/__tests__/signature.test.ts (generateWebhookSignature's fixed payload, timestamp and secret; header format from createSignatureHeader)",
+		secrets: []verify.Secret{"test_secret_key"},
+		header:  hdr("x-langfuse-signature", "t=1640995200,v1="+recipeMAC(sha256.New, "test_secret_key", `1640995200.{"test": "data"}`, false)),
+		body:    `{"test": "data"}`,
+		now:     time.Unix(1640995200, 0),
 	},
 		// Standard Webhooks providers that publish no delivery of their own.
 		standardWebhooksKAT("imagekit", "ImageKit's docs: https://imagekit.io/docs/webhooks; SDK: https://github.com/imagekit-developer/imagekit-nodejs/blob/3b95a962395d62aee0c8133efce3bc863a0332bf/src/resources/webhooks.ts"),
