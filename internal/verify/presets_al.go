@@ -171,4 +171,12 @@ var catalogueAL = []Preset{
 		Setup:     "the webhook's signing key",
 		Docs:      "https://docs.logto.io/developers/webhooks/secure-webhooks",
 		Covers:    "body", Uncovered: "time"},
+	// Simple signatures, Convoy's default: the project picks SHA256 or
+	// SHA512 (set algorithm); base64 projects and advanced signatures
+	// ("t=…,v1=…") are not covered: use type hmac for those.
+	{Name: "convoy", Primitive: "hmac-body", Body: "any",
+		Params: Params{Headers: []string{"X-Convoy-Signature"}, AccountAlgorithm: true},
+		Setup:  "the endpoint's secret; algorithm sha512 if the project signs with SHA512",
+		Docs:   "https://www.getconvoy.io/docs/manual/signatures",
+		Covers: "body", Uncovered: "time"},
 }

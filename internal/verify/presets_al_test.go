@@ -138,6 +138,21 @@ func katsAL(tb testing.TB) []kat {
 		header:  hdr("logto-signature-sha-256", "436958f1dbfefab37712fb3927760490fbf7757da8c0b2306ee7b485f0360eee"),
 		body:    `{"bar":"bar","foo":"foo"}`,
 	}, {
+		// The vector file is generated from Convoy's server signing code
+		// and shared by its SDKs.
+		preset:  "convoy",
+		source:  "https://github.com/frain-dev/convoy-go/blob/3ea9c736d6cd5f919705e6611fa039a40ba3b086/testdata/signature-vectors.json (simple_sha256_hex_valid)",
+		secrets: []verify.Secret{"convoy-webhook-secret"},
+		header:  hdr("X-Convoy-Signature", "244449b7f48cbc2709060c9dcdc2b3aa47a78f540430579015c579fb12defbb4"),
+		body:    `{"event":"charge.success","amount":1000,"currency":"NGN"}`,
+	}, {
+		preset:  "convoy",
+		source:  "https://github.com/frain-dev/convoy-go/blob/3ea9c736d6cd5f919705e6611fa039a40ba3b086/testdata/signature-vectors.json (simple_sha512_hex_valid)",
+		secrets: []verify.Secret{"convoy-webhook-secret"},
+		alg:     "sha512",
+		header:  hdr("X-Convoy-Signature", "6cc772dc81942ae1b5ffa91c3a6a07b0d37edc8dc6bd83e3518a219f1f19ff71ae1b76d6b320940d414c236a1aad7f7930b63e0f1928951955d31219545e1b66"),
+		body:    `{"event":"charge.success","amount":1000,"currency":"NGN"}`,
+	}, {
 		// Recipes: the SDK test's own secret, body and time, signed as
 		// that test signs them (it pins no signature value).
 		preset: "elevenlabs", recipe: true,
