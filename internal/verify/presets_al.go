@@ -179,4 +179,46 @@ var catalogueAL = []Preset{
 		Setup:  "the endpoint's secret; algorithm sha512 if the project signs with SHA512",
 		Docs:   "https://www.getconvoy.io/docs/manual/signatures",
 		Covers: "body", Uncovered: "time"},
+	// Environment and organisation webhooks, and the identity integration.
+	{Name: "flagsmith", Primitive: "hmac-body", Body: "json",
+		Params:    Params{Headers: []string{"X-Flagsmith-Signature"}},
+		EventType: Field{JSON: "event_type"},
+		Setup:     "the secret set on the webhook",
+		Docs:      "https://github.com/Flagsmith/flagsmith/blob/main/docs/docs/administration-and-security/platform-configuration/environment-settings.md",
+		Covers:    "body", Uncovered: "time"},
+	// Event webhooks. The deprecated SDK webhooks follow Standard Webhooks:
+	// configure type standardwebhooks for those.
+	{Name: "growthbook", Primitive: "hmac-body", Body: "json",
+		Params:    Params{Headers: []string{"X-GrowthBook-Signature"}},
+		EventType: Field{JSON: "event"},
+		Setup:     "the event webhook's secret `ewhk_…`",
+		Docs:      "https://github.com/growthbook/growthbook/blob/main/docs/app/webhooks/event-webhooks.mdx",
+		Covers:    "body", Uncovered: "time"},
+	// The configured secret is sent as is.
+	{Name: "documenso", Primitive: "shared-secret", Body: "json",
+		Params:    Params{Scheme: "header", Headers: []string{"X-Documenso-Secret"}},
+		EventType: Field{JSON: "event"},
+		Setup:     "the secret set on the webhook",
+		Docs:      "https://github.com/documenso/documenso/blob/main/apps/docs/content/docs/developers/webhooks/verification.mdx",
+		Covers:    "nothing: the secret proves only that the sender knows it", Uncovered: "body, time"},
+	{Name: "ahasend", Primitive: "standardwebhooks", Body: "json",
+		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "type"},
+		Setup:  "the webhook's secret `whsec_…`",
+		Docs:   "https://ahasend.com/docs/api-reference/webhooks/security",
+		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	// Sent through Svix under the svix-* names.
+	{Name: "goody", Primitive: "svix", Body: "json",
+		EventID: Field{Header: "svix-id"}, EventType: Field{JSON: "event_type"},
+		Setup:  "the endpoint's signing secret `whsec_…`",
+		Docs:   "https://developer.ongoody.com/webhooks/webhook-security",
+		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	// Custom Webhook log streams send the configured Authorization Token
+	// as the whole Authorization header ("Bearer …" if typed so). Content
+	// Format JSON Array: one delivery, one hookq event.
+	{Name: "auth0", Primitive: "shared-secret", Body: "json-array",
+		Params:    Params{Scheme: "header", Headers: []string{"Authorization"}},
+		EventType: Field{JSON: "0.data.type"},
+		Setup:     "the log stream's Authorization Token, exactly as typed",
+		Docs:      "https://auth0.com/docs/customize/log-streams/custom-log-streams",
+		Covers:    "nothing: the token proves only that the sender knows it", Uncovered: "body, time"},
 }

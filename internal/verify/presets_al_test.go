@@ -79,6 +79,10 @@ var kontentBody = strings.ReplaceAll(`{
   ]
 }`, "\n", "\r\n")
 
+// flagsmithBody is the envelope of the environment webhook payload in
+// Flagsmith's docs.
+const flagsmithBody = `{"data":{"changed_by":"user@domain.com","timestamp":"2021-06-18T07:50:26.595298Z"},"event_type":"FLAG_UPDATED"}`
+
 // katsAL are the known answers of the presets in presets_al.go, and of the
 // older a-to-l presets that had none.
 func katsAL(tb testing.TB) []kat {
@@ -202,12 +206,36 @@ func katsAL(tb testing.TB) []kat {
 		header:  hdr("x-langfuse-signature", "t=1640995200,v1="+recipeMAC(sha256.New, "test_secret_key", `1640995200.{"test": "data"}`, false)),
 		body:    `{"test": "data"}`,
 		now:     time.Unix(1640995200, 0),
+	}, {
+		// Docs' secret and recipe; the body is the docs' payload cut down
+		// to its envelope.
+		preset: "flagsmith", recipe: true,
+		source:  "https://github.com/Flagsmith/flagsmith/blob/cf16f3d1fdac2462fefcd9c0226fca722f11dff8/docs/docs/administration-and-security/platform-configuration/environment-settings.md (\"Validating Signature\": secret \"my shared secret\", HMAC-SHA256 hex of the raw body)",
+		secrets: []verify.Secret{"my shared secret"},
+		header:  hdr("X-Flagsmith-Signature", recipeMAC(sha256.New, "my shared secret", flagsmithBody, false)),
+		body:    flagsmithBody,
+	}, {
+		preset: "growthbook", recipe: true,
+		source:  "https://github.com/growthbook/growthbook/blob/368b4a3c75365d06d6fbea7f492865d533400a81/docs/app/webhooks/event-webhooks.mdx (\"Verify Signatures\": secret \"abc123\", HMAC-SHA256 hex of the raw body)",
+		secrets: []verify.Secret{"abc123"},
+		header:  hdr("X-GrowthBook-Signature", recipeMAC(sha256.New, "abc123", `{"event":"feature.updated","object":"feature","data":{}}`, false)),
+		body:    `{"event":"feature.updated","object":"feature","data":{}}`,
+	}, {
+		// Svix's example vector, as Goody's docs print it.
+		preset:  "goody",
+		source:  "https://developer.ongoody.com/webhooks/webhook-security (the docs' secret, svix-* headers and payload)",
+		secrets: []verify.Secret{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+		header: hdr("svix-id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "svix-timestamp", "1614265330",
+			"svix-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
+		body: `{"test": 2432232314}`,
+		now:  time.Unix(1614265330, 0),
 	},
 		// Standard Webhooks providers that publish no delivery of their own.
 		standardWebhooksKAT("imagekit", "ImageKit's docs: https://imagekit.io/docs/webhooks; SDK: https://github.com/imagekit-developer/imagekit-nodejs/blob/3b95a962395d62aee0c8133efce3bc863a0332bf/src/resources/webhooks.ts"),
 		standardWebhooksKAT("liveblocks", "SDK verifies webhook-* with the svix library: https://github.com/liveblocks/liveblocks/blob/01e1754c39349bda6ee42b8ad182ca8566571ef6/packages/liveblocks-node/src/__tests__/webhooks.test.ts"),
 		standardWebhooksKAT("dodo-payments", "docs: https://docs.dodopayments.com/developer-resources/webhooks"),
 		standardWebhooksKAT("loops", "docs: https://loops.so/docs/webhooks"),
+		standardWebhooksKAT("ahasend", "docs: https://ahasend.com/docs/api-reference/webhooks/security (\"Standard Webhooks security headers\")"),
 		standardWebhooksKAT("incident-io", "docs: https://docs.incident.io/api-reference/webhooks (\"powered by Svix\", webhook-* headers)"),
 		{
 			// Shared secrets: no signature, so the header as documented.
@@ -237,6 +265,20 @@ func katsAL(tb testing.TB) []kat {
 			secrets: []verify.Secret{"my-secret"},
 			header:  hdr("cf-webhook-auth", "my-secret"),
 			body:    `{"name":"Test","text":"Test notification","alert_type":"universal_ssl_event_type"}`,
+			notBody: true,
+		}, {
+			preset:  "documenso",
+			source:  "https://github.com/documenso/documenso/blob/29020bcbedcbefb428e8f7d04804436e44a5c6fa/apps/docs/content/docs/developers/webhooks/verification.mdx (the docs' example request)",
+			secrets: []verify.Secret{"your_webhook_secret_here"},
+			header:  hdr("X-Documenso-Secret", "your_webhook_secret_here"),
+			body:    `{"event": "DOCUMENT_COMPLETED", "payload": {}}`,
+			notBody: true,
+		}, {
+			preset:  "auth0",
+			source:  "https://auth0.com/docs/customize/log-streams/custom-log-streams (Authorization Token: \"the value in the Authorization header of the request\")",
+			secrets: []verify.Secret{"Bearer my-log-stream-token"},
+			header:  hdr("Authorization", "Bearer my-log-stream-token"),
+			body:    `[{"log_id":"90020230518192144012520000000000000001223372036854775808","data":{"type":"s","description":"Successful login"}}]`,
 			notBody: true,
 		}, {
 			preset:  "hugging-face",
