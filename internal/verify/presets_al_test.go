@@ -229,6 +229,15 @@ func katsAL(tb testing.TB) []kat {
 			"svix-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
 		body: `{"test": 2432232314}`,
 		now:  time.Unix(1614265330, 0),
+	}, {
+		// Intercom's own webhook samples: their key "secret" and recipe
+		// ('sha1=' + hex HMAC-SHA1 of the raw body) and one of their sample
+		// deliveries (testdata/intercom-user.created.json, byte for byte).
+		preset: "intercom", recipe: true,
+		source:  "https://github.com/intercom-archive/intercom-webhooks/blob/31669eb2e986d2e79c60ed085378162c8ef94061/node/index.js (key and recipe; payload sample_webhook_output/user.created.txt)",
+		secrets: []verify.Secret{"secret"},
+		header:  hdr("X-Hub-Signature", "sha1="+recipeMAC(sha1.New, "secret", mustRead(tb, "testdata/intercom-user.created.json"), false)),
+		body:    mustRead(tb, "testdata/intercom-user.created.json"),
 	},
 		// Standard Webhooks providers that publish no delivery of their own.
 		standardWebhooksKAT("imagekit", "ImageKit's docs: https://imagekit.io/docs/webhooks; SDK: https://github.com/imagekit-developer/imagekit-nodejs/blob/3b95a962395d62aee0c8133efce3bc863a0332bf/src/resources/webhooks.ts"),
