@@ -206,12 +206,13 @@ var catalogueAL = []Preset{
 		Setup:  "the webhook's secret `whsec_…`",
 		Docs:   "https://ahasend.com/docs/api-reference/webhooks/security",
 		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
-	// Sent through Svix under the svix-* names.
+	// Sent through Svix under the svix-* names. Goody's docs name no body
+	// field for the event type, so none is assumed.
 	{Name: "goody", Primitive: "svix", Body: "json",
-		EventID: Field{Header: "svix-id"}, EventType: Field{JSON: "event_type"},
-		Setup:  "the endpoint's signing secret `whsec_…`",
-		Docs:   "https://developer.ongoody.com/webhooks/webhook-security",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+		EventID: Field{Header: "svix-id"},
+		Setup:   "the endpoint's signing secret `whsec_…`",
+		Docs:    "https://developer.ongoody.com/webhooks/webhook-security",
+		Covers:  "body, timestamp, message id", Uncovered: "URL, other headers"},
 	// Custom Webhook log streams send the configured Authorization Token
 	// as the whole Authorization header ("Bearer …" if typed so). Content
 	// Format JSON Array: one delivery, one hookq event.
