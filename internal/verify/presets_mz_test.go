@@ -1,6 +1,8 @@
 package verify_test
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -204,7 +206,63 @@ func katsMZ(tb testing.TB) []kat {
 			header:  hdr("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
 			body:    `[{"msys":{"message_event":{"type":"delivery","event_id":"92356927693813856"}}}]`,
 			notBody: true,
+		}, {
+			preset:  "retell",
+			source:  "https://github.com/RetellAI/retell-python-sdk/blob/a14e5119692c4a64970e9f6b2a8e9025e271812a/tests/test_webhook_auth.py#L11-L42",
+			secrets: []verify.Secret{"test-api-key"},
+			header:  hdr("X-Retell-Signature", "v=1700000000000,d=07024cabe7dd8f6d1c6e4a8324ca92c812e6ad4a7ee506c04f7e462e3321823e"),
+			body:    `{"event":"call_ended"}`,
+			now:     time.UnixMilli(1700000000000),
+		}, {
+			// The docs publish the secret, payload and timestamp with the
+			// code that signs them, not its output: computed here.
+			preset:  "revolut",
+			recipe:  true,
+			source:  "https://developer.revolut.com/docs/guides/manage-accounts/webhooks/verify-the-payload-signature (secret, raw_payload, timestamp and recipe)",
+			secrets: []verify.Secret{"wsk_r59a4HfWVAKycbCaNO1RvgCJec02gRd8"},
+			header: hdr("Revolut-Request-Timestamp", "1683650202360",
+				"Revolut-Signature", "v1="+hmacHex("wsk_r59a4HfWVAKycbCaNO1RvgCJec02gRd8", "v1.1683650202360.", revolutBody)),
+			body: revolutBody,
+			now:  time.UnixMilli(1683650202360),
+		}, {
+			// The SDK's server test signs each request with
+			// sha1(body . PROJECT_SECRET_KEY) at run time: computed here.
+			preset:  "xsolla",
+			recipe:  true,
+			source:  "https://github.com/xsolla/xsolla-sdk-php/blob/ae4ca35e5aa0edbc5af45e9c069dd09a2792c264/tests/Integration/Webhook/ServerTest.php#L69-L72 (key, body and recipe)",
+			secrets: []verify.Secret{"PROJECT_SECRET_KEY"},
+			header:  hdr("Authorization", "Signature "+sha1Digest(`{"notification_type": "payment"}`+"PROJECT_SECRET_KEY")),
+			body:    `{"notification_type": "payment"}`,
+		}, {
+			// The SDK's test signs PAYLOAD with createSignature at run time: computed here.
+			preset:  "mollie",
+			recipe:  true,
+			source:  "https://github.com/mollie/mollie-api-php/blob/53e49e71dcf761ee8f1b06e3838d0e9904ea7d7f/tests/Webhooks/SignatureValidatorTest.php#L13-L42 (secret, payload and the sha256= form)",
+			secrets: []verify.Secret{"test_webhook_secret"},
+			header:  hdr("X-Mollie-Signature", "sha256="+hmacHex("test_webhook_secret", `{"id":"tr_12345","event_type":"payment-link.paid"}`)),
+			body:    `{"id":"tr_12345","event_type":"payment-link.paid"}`,
+		}, {
+			// The SDK's test signs SAMPLE_EVENT (json.dumps, hence the
+			// spaces) at the current time: computed here at a fixed one.
+			preset:  "workos",
+			recipe:  true,
+			source:  "https://github.com/workos/workos-python/blob/1a0d410a05e417cfd2608890fb566d6b9d17253c/tests/test_webhook_verification.py#L14-L47 (secret, event and recipe)",
+			secrets: []verify.Secret{"whsec_test_secret"},
+			header:  hdr("WorkOS-Signature", "t=1704067200000, v1="+hmacHex("whsec_test_secret", "1704067200000.", workosBody)),
+			body:    workosBody,
+			now:     time.UnixMilli(1704067200000),
 		}}
+}
+
+const (
+	revolutBody = `{"data":{"id":"645a7696-22f3-aa47-9c74-cbae0449cc46","new_state":"completed","old_state":"pending","request_id":"app_charges-9f5d5eb3-1e06-46c5-b1c0-3914763e0bcb"},"event":"TransactionStateChanged","timestamp":"2023-05-09T16:36:38.028960Z"}`
+	workosBody  = `{"object": "event", "id": "evt_01", "event": "user.created", "data": {"object": "user", "id": "user_01", "email": "test@example.com", "email_verified": true, "first_name": null, "last_name": null, "profile_picture_url": null, "external_id": null, "last_sign_in_at": null, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}, "created_at": "2024-01-01T00:00:00Z"}`
+)
+
+// sha1Digest is a plain SHA-1, hex: Xsolla hashes the secret in, no HMAC.
+func sha1Digest(s string) string {
+	sum := sha1.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 // The nonce is part of what Sinch and Moov sign: a delivery without it is
