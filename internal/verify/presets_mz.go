@@ -179,4 +179,24 @@ var catalogueMZ = []Preset{
 		Setup:  "the endpoint's webhook secret",
 		Docs:   "https://workos.com/docs/events/data-syncing/webhooks",
 		Covers: "body, timestamp", Uncovered: "URL, other headers"},
+	// Twitch EventSub: message id, RFC 3339 timestamp and body; the docs
+	// ask to refuse messages older than 10 minutes. The webhook callback
+	// verification (a signed POST whose challenge must be echoed) is not
+	// answered by this preset.
+	{Name: "twitch", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"Twitch-Eventsub-Message-Signature"}, Prefix: "sha256=",
+			Template: "{id}{timestamp}{body}", IDHeader: "Twitch-Eventsub-Message-Id",
+			TimestampHeader: "Twitch-Eventsub-Message-Timestamp", TimeLayout: time.RFC3339Nano, Tolerance: 10 * time.Minute},
+		EventID: Field{Header: "Twitch-Eventsub-Message-Id"}, EventType: Field{Header: "Twitch-Eventsub-Subscription-Type"},
+		Setup:  "the secret given when creating the EventSub subscription; the callback verification challenge is not answered",
+		Docs:   "https://dev.twitch.tv/docs/eventsub/handling-webhook-events/#verifying-the-event-message",
+		Covers: "message id, timestamp, body", Uncovered: "URL, other headers"},
+	// Zendesk signs the ISO timestamp followed by the body; no window is documented.
+	{Name: "zendesk", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"X-Zendesk-Webhook-Signature"}, Encoding: "base64",
+			Template: "{timestamp}{body}", TimestampHeader: "X-Zendesk-Webhook-Signature-Timestamp", TimeLayout: time.RFC3339},
+		EventID: Field{Header: "X-Zendesk-Webhook-Invocation-Id"}, EventType: Field{JSON: "type"},
+		Setup:  "the webhook's signing secret, as shown",
+		Docs:   "https://developer.zendesk.com/documentation/webhooks/verifying/",
+		Covers: "body, timestamp", Uncovered: "time unless tolerance is set, URL"},
 }

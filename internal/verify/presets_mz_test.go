@@ -251,10 +251,35 @@ func katsMZ(tb testing.TB) []kat {
 			header:  hdr("WorkOS-Signature", "t=1704067200000, v1="+hmacHex("whsec_test_secret", "1704067200000.", workosBody)),
 			body:    workosBody,
 			now:     time.UnixMilli(1704067200000),
+		}, {
+			// twitch-cli's test checks its signatures with this secret; the id
+			// and timestamp are the docs' example headers: computed here.
+			preset:  "twitch",
+			recipe:  true,
+			source:  "https://github.com/twitchdev/twitch-cli/blob/fd7dac646eea56c9ac9c1d36893e611de855c21e/internal/events/trigger/forward_event_test.go#L21-L46 (secret and recipe; id and timestamp from https://dev.twitch.tv/docs/eventsub/handling-webhook-events/)",
+			secrets: []verify.Secret{"potaytoes"},
+			header: hdr("Twitch-Eventsub-Message-Id", "befa7b53-d79d-478f-86b9-120f112b044e",
+				"Twitch-Eventsub-Message-Timestamp", "2019-11-16T10:11:12.634234626Z",
+				"Twitch-Eventsub-Subscription-Type", "channel.follow",
+				"Twitch-Eventsub-Message-Signature", "sha256="+hmacHex("potaytoes", "befa7b53-d79d-478f-86b9-120f112b044e", "2019-11-16T10:11:12.634234626Z", twitchBody)),
+			body: twitchBody,
+			now:  time.Date(2019, 11, 16, 10, 11, 12, 0, time.UTC),
+		}, {
+			// The docs' example uses this signing secret (the one Zendesk's
+			// test deliveries use) and give no signature: computed here.
+			preset:  "zendesk",
+			recipe:  true,
+			source:  "https://developer.zendesk.com/documentation/webhooks/verifying/ (SIGNING_SECRET and base64(HMACSHA256(TIMESTAMP + BODY)))",
+			secrets: []verify.Secret{"dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="},
+			header: hdr("X-Zendesk-Webhook-Signature-Timestamp", "2021-07-25T10:00:00Z",
+				"X-Zendesk-Webhook-Signature", sha256B64("dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==", "2021-07-25T10:00:00Z", `{"say": "hello"}`)),
+			body: `{"say": "hello"}`,
+			now:  time.Date(2021, 7, 25, 10, 0, 0, 0, time.UTC),
 		}}
 }
 
 const (
+	twitchBody  = `{"subscription":{"id":"f1c2a387-161a-49f9-a165-0f21d7a4e1c4","type":"channel.follow","version":"2","status":"enabled","cost":0,"condition":{"broadcaster_user_id":"1337","moderator_user_id":"1337"},"transport":{"method":"webhook","callback":"https://example.com/webhooks/callback"},"created_at":"2019-11-16T10:11:12.634234626Z"},"event":{"user_id":"1234","user_login":"cool_user","user_name":"Cool_User","broadcaster_user_id":"1337","broadcaster_user_login":"cooler_user","broadcaster_user_name":"Cooler_User","followed_at":"2020-07-15T18:16:11.17106713Z"}}`
 	revolutBody = `{"data":{"id":"645a7696-22f3-aa47-9c74-cbae0449cc46","new_state":"completed","old_state":"pending","request_id":"app_charges-9f5d5eb3-1e06-46c5-b1c0-3914763e0bcb"},"event":"TransactionStateChanged","timestamp":"2023-05-09T16:36:38.028960Z"}`
 	workosBody  = `{"object": "event", "id": "evt_01", "event": "user.created", "data": {"object": "user", "id": "user_01", "email": "test@example.com", "email_verified": true, "first_name": null, "last_name": null, "profile_picture_url": null, "external_id": null, "last_sign_in_at": null, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}, "created_at": "2024-01-01T00:00:00Z"}`
 )
