@@ -199,4 +199,13 @@ var catalogueMZ = []Preset{
 		Setup:  "the webhook's signing secret, as shown",
 		Docs:   "https://developer.zendesk.com/documentation/webhooks/verifying/",
 		Covers: "body, timestamp", Uncovered: "time unless tolerance is set, URL"},
+	// Recurly: "ts,sig[,sig]" with ts in milliseconds; its SDKs allow 5 minutes either way.
+	{Name: "recurly", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"Recurly-Signature"}, Multi: ",", MultiTS: true,
+			Template: "{timestamp}.{body}", Millis: true, Tolerance: 5 * time.Minute},
+		EventID: Field{JSON: "id"}, EventType: Field{JSON: "event_type"},
+		Signature: "`Recurly-Signature`: `<ms timestamp>,<hex>[,<hex>…]` (HMAC-SHA256 of `{timestamp}.{body}`)",
+		Setup:     "the endpoint's signing secret",
+		Docs:      "https://recurly.com/developers/guides/signature-verification.html",
+		Covers:    "body, timestamp", Uncovered: "URL, other headers"},
 }

@@ -275,6 +275,14 @@ func katsMZ(tb testing.TB) []kat {
 				"X-Zendesk-Webhook-Signature", sha256B64("dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==", "2021-07-25T10:00:00Z", `{"say": "hello"}`)),
 			body: `{"say": "hello"}`,
 			now:  time.Date(2021, 7, 25, 10, 0, 0, 0, time.UTC),
+		}, {
+			// The test's header made at 1663103925004; checked at that time.
+			preset:  "recurly",
+			source:  "https://github.com/recurly/recurly-client-ruby/blob/05fa008d7df3cb82187e7c8c7b0330a8b8ea0b58/spec/recurly/webhooks_spec.rb#L5-L48",
+			secrets: []verify.Secret{"354fab5bd35f5a0d50845ee7e30165244468b13c2c343f104e4e730a59326d9d"},
+			header:  hdr("Recurly-Signature", "1663103925004,ad24699f3beaa24c9af2cc7ada3ce4c835da0090194241b9d3add83d27f14bc3"),
+			body:    `{"id":"rjxwmwedwqug","object_type":"account","site_id":"qc326l1hl8k9","event_type":"created","event_time":"2022-09-13T21:18:40Z","account_code":"adfas23zzz14123"}`,
+			now:     time.UnixMilli(1663103925004),
 		}}
 }
 
