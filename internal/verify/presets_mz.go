@@ -208,4 +208,13 @@ var catalogueMZ = []Preset{
 		Setup:     "the endpoint's signing secret",
 		Docs:      "https://recurly.com/developers/guides/signature-verification.html",
 		Covers:    "body, timestamp", Uncovered: "URL, other headers"},
+	// Stream (Chat, Feeds) signs with the app's API secret. A gzip-compressed
+	// delivery is signed over the inflated body, which hookq does not inflate:
+	// leave webhook compression off.
+	{Name: "stream", Primitive: "hmac-body", Body: "json",
+		Params:    Params{Headers: []string{"X-Signature"}},
+		EventType: Field{JSON: "type"},
+		Setup:     "the app's API secret; webhook compression off",
+		Docs:      "https://getstream.io/chat/docs/node/webhooks_overview/",
+		Covers:    "body", Uncovered: "time"},
 }

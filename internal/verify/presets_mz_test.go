@@ -283,6 +283,14 @@ func katsMZ(tb testing.TB) []kat {
 			header:  hdr("Recurly-Signature", "1663103925004,ad24699f3beaa24c9af2cc7ada3ce4c835da0090194241b9d3add83d27f14bc3"),
 			body:    `{"id":"rjxwmwedwqug","object_type":"account","site_id":"qc326l1hl8k9","event_type":"created","event_time":"2022-09-13T21:18:40Z","account_code":"adfas23zzz14123"}`,
 			now:     time.UnixMilli(1663103925004),
+		}, {
+			// The SDK's test signs JSON_BODY with API_SECRET at run time: computed here.
+			preset:  "stream",
+			recipe:  true,
+			source:  "https://github.com/GetStream/stream-chat-js/blob/77fb9c875e5d27896c563a51c86a56db24ebed16/test/unit/webhook-compression.test.ts#L19-L23 (secret, body and recipe)",
+			secrets: []verify.Secret{"tsec2"},
+			header:  hdr("X-Signature", hmacHex("tsec2", `{"type":"message.new","message":{"text":"the quick brown fox"}}`)),
+			body:    `{"type":"message.new","message":{"text":"the quick brown fox"}}`,
 		}}
 }
 
