@@ -84,6 +84,9 @@ func place(h http.Header, p verify.Params, sig, ts string) error {
 			v = p.TSKey + p.Fields[1:] + ts + p.Fields[:1] + v
 		}
 	}
+	if p.MultiTS {
+		v = ts + p.Multi + v
+	}
 	h.Set(name, p.Prefix+v)
 	if p.TimestampHeader != "" {
 		h.Set(p.TimestampHeader, ts)

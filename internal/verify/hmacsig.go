@@ -35,6 +35,9 @@ type Params struct {
 	SigKey string `json:"sig_key,omitempty"`
 	TSKey  string `json:"ts_key,omitempty"`
 	Multi  string `json:"multi,omitempty"`
+	// MultiTS makes the first item of a Multi list the timestamp
+	// (Recurly's "ts,sig,sig").
+	MultiTS bool `json:"multi_ts,omitempty"`
 
 	Algorithm        string `json:"algorithm,omitempty"`
 	AccountAlgorithm bool   `json:"account_algorithm,omitempty"` // the account picks it: a source's algorithm overrides       // sha1 | sha256 (default) | sha512
@@ -109,7 +112,7 @@ func newHMACSig(primitive string) func(Spec, Params) (Verifier, error) {
 		if err := checkSigParams(s.Type, p); err != nil {
 			return nil, err
 		}
-		stamped := p.TSKey != "" || p.TimestampHeader != "" || p.TimestampJSON != ""
+		stamped := p.TSKey != "" || p.MultiTS || p.TimestampHeader != "" || p.TimestampJSON != ""
 		for _, ph := range v.parts {
 			switch {
 			case ph == "{timestamp}" && !stamped:
@@ -149,6 +152,9 @@ func checkSigParams(name string, p Params) error {
 	}
 	if p.Fields != "" && (len(p.Fields) != 2 || p.SigKey == "") {
 		return fmt.Errorf("%s: fields needs two separators and a signature key", name)
+	}
+	if p.MultiTS && p.Multi == "" {
+		return fmt.Errorf("%s: a leading timestamp needs multi", name)
 	}
 	if p.TSKey != "" && p.Fields == "" {
 		return fmt.Errorf("%s: a timestamp key needs fields", name)
@@ -264,7 +270,12 @@ func sigValues(p Params, r *Request) (vals []string, ts string, present bool, er
 				}
 			}
 		case p.Multi != "":
+			first := p.MultiTS
 			for v := range strings.SplitSeq(val, p.Multi) {
+				if first {
+					ts, first = strings.TrimSpace(v), false
+					continue
+				}
 				if v = strings.TrimSpace(v); v != "" {
 					vals = append(vals, v)
 				}
@@ -321,10 +332,10 @@ func (v *hmacSig) Verify(r *Request) error {
 	if len(sigs) == 0 {
 		return invalid(v.name, "no well-formed signature")
 	}
-	stamped := v.p.TSKey != "" || v.p.TimestampHeader != "" || v.p.TimestampJSON != ""
+	stamped := v.p.TSKey != "" || v.p.MultiTS || v.p.TimestampHeader != "" || v.p.TimestampJSON != ""
 	if stamped {
 		switch {
-		case v.p.TSKey != "":
+		case v.p.TSKey != "" || v.p.MultiTS:
 			if ts == "" {
 				return missing(v.name, "no timestamp in the signature header")
 			}

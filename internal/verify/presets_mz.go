@@ -139,4 +139,82 @@ var catalogueMZ = []Preset{
 		Setup:  "user:password, as set on the webhook (auth_type basic)",
 		Docs:   "https://developers.sparkpost.com/api/webhooks/",
 		Covers: "nothing: the credentials prove only that the sender knows them", Uncovered: "body, time"},
+	// Retell signs body + the millisecond timestamp; its SDKs allow 5 minutes either way.
+	{Name: "retell", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"X-Retell-Signature"}, Fields: ",=", SigKey: "d", TSKey: "v",
+			Template: "{body}{timestamp}", Millis: true, Tolerance: 5 * time.Minute},
+		EventType: Field{JSON: "event"},
+		Setup:     "the Retell API key that has the webhook badge",
+		Docs:      "https://docs.retellai.com/features/secure-webhook",
+		Covers:    "body, timestamp", Uncovered: "URL, other headers"},
+	// Revolut (Business and Merchant APIs): several v1 signatures during a
+	// secret rotation; the docs ask for a 5-minute window.
+	{Name: "revolut", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"Revolut-Signature"}, Fields: ",=", SigKey: "v1",
+			TimestampHeader: "Revolut-Request-Timestamp", Millis: true,
+			Template: "v1.{timestamp}.{body}", Tolerance: 5 * time.Minute},
+		EventType: Field{JSON: "event"},
+		Setup:     "the webhook's signing secret `wsk_…`",
+		Docs:      "https://developer.revolut.com/docs/guides/manage-accounts/webhooks/verify-the-payload-signature",
+		Covers:    "body, timestamp", Uncovered: "URL, other headers"},
+	// Xsolla hashes the body followed by the project's secret key (SHA-1, not an HMAC).
+	{Name: "xsolla", Primitive: "digest", Body: "json",
+		Params:    Params{Headers: []string{"Authorization"}, Prefix: "Signature ", Algorithm: "sha1", Template: "{body}{secret}"},
+		EventType: Field{JSON: "notification_type"},
+		Setup:     "the project's webhook secret key",
+		Docs:      "https://developers.xsolla.com/solutions/payments/integration-guide/fulfill-order/",
+		Covers:    "body", Uncovered: "time"},
+	// Mollie's next-gen webhooks; the SDK checks every X-Mollie-Signature header.
+	{Name: "mollie", Primitive: "hmac-body", Body: "json",
+		Params:  Params{Headers: []string{"X-Mollie-Signature"}, Prefix: "sha256="},
+		EventID: Field{JSON: "id"}, EventType: Field{JSON: "type"},
+		Setup:  "the webhook's signing secret",
+		Docs:   "https://docs.mollie.com/reference/webhooks-new",
+		Covers: "body", Uncovered: "time"},
+	// WorkOS: t in milliseconds; its SDKs allow 180 seconds either way.
+	{Name: "workos", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"WorkOS-Signature"}, Fields: ",=", SigKey: "v1", TSKey: "t",
+			Template: "{timestamp}.{body}", Millis: true, Tolerance: 180 * time.Second},
+		EventID: Field{JSON: "id"}, EventType: Field{JSON: "event"},
+		Setup:  "the endpoint's webhook secret",
+		Docs:   "https://workos.com/docs/events/data-syncing/webhooks",
+		Covers: "body, timestamp", Uncovered: "URL, other headers"},
+	// Twitch EventSub: message id, RFC 3339 timestamp and body; the docs
+	// ask to refuse messages older than 10 minutes. The webhook callback
+	// verification (a signed POST whose challenge must be echoed) is not
+	// answered by this preset.
+	{Name: "twitch", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"Twitch-Eventsub-Message-Signature"}, Prefix: "sha256=",
+			Template: "{id}{timestamp}{body}", IDHeader: "Twitch-Eventsub-Message-Id",
+			TimestampHeader: "Twitch-Eventsub-Message-Timestamp", TimeLayout: time.RFC3339Nano, Tolerance: 10 * time.Minute},
+		EventID: Field{Header: "Twitch-Eventsub-Message-Id"}, EventType: Field{Header: "Twitch-Eventsub-Subscription-Type"},
+		Setup:  "the secret given when creating the EventSub subscription; the callback verification challenge is not answered",
+		Docs:   "https://dev.twitch.tv/docs/eventsub/handling-webhook-events/#verifying-the-event-message",
+		Covers: "message id, timestamp, body", Uncovered: "URL, other headers"},
+	// Zendesk signs the ISO timestamp followed by the body; no window is documented.
+	{Name: "zendesk", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"X-Zendesk-Webhook-Signature"}, Encoding: "base64",
+			Template: "{timestamp}{body}", TimestampHeader: "X-Zendesk-Webhook-Signature-Timestamp", TimeLayout: time.RFC3339},
+		EventID: Field{Header: "X-Zendesk-Webhook-Invocation-Id"}, EventType: Field{JSON: "type"},
+		Setup:  "the webhook's signing secret, as shown",
+		Docs:   "https://developer.zendesk.com/documentation/webhooks/verifying/",
+		Covers: "body, timestamp", Uncovered: "time unless tolerance is set, URL"},
+	// Recurly: "ts,sig[,sig]" with ts in milliseconds; its SDKs allow 5 minutes either way.
+	{Name: "recurly", Primitive: "hmac-timestamp", Body: "json",
+		Params: Params{Headers: []string{"Recurly-Signature"}, Multi: ",", MultiTS: true,
+			Template: "{timestamp}.{body}", Millis: true, Tolerance: 5 * time.Minute},
+		EventID: Field{JSON: "id"}, EventType: Field{JSON: "event_type"},
+		Signature: "`Recurly-Signature`: `<ms timestamp>,<hex>[,<hex>…]` (HMAC-SHA256 of `{timestamp}.{body}`)",
+		Setup:     "the endpoint's signing secret",
+		Docs:      "https://recurly.com/developers/guides/signature-verification.html",
+		Covers:    "body, timestamp", Uncovered: "URL, other headers"},
+	// Stream (Chat, Feeds) signs with the app's API secret. A gzip-compressed
+	// delivery is signed over the inflated body, which hookq does not inflate:
+	// leave webhook compression off.
+	{Name: "stream", Primitive: "hmac-body", Body: "json",
+		Params:    Params{Headers: []string{"X-Signature"}},
+		EventType: Field{JSON: "type"},
+		Setup:     "the app's API secret; webhook compression off",
+		Docs:      "https://getstream.io/chat/docs/node/webhooks_overview/",
+		Covers:    "body", Uncovered: "time"},
 }

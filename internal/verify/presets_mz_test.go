@@ -1,6 +1,8 @@
 package verify_test
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"testing"
 	"time"
 
@@ -204,7 +206,104 @@ func katsMZ(tb testing.TB) []kat {
 			header:  hdr("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
 			body:    `[{"msys":{"message_event":{"type":"delivery","event_id":"92356927693813856"}}}]`,
 			notBody: true,
+		}, {
+			preset:  "retell",
+			source:  "https://github.com/RetellAI/retell-python-sdk/blob/a14e5119692c4a64970e9f6b2a8e9025e271812a/tests/test_webhook_auth.py#L11-L42",
+			secrets: []verify.Secret{"test-api-key"},
+			header:  hdr("X-Retell-Signature", "v=1700000000000,d=07024cabe7dd8f6d1c6e4a8324ca92c812e6ad4a7ee506c04f7e462e3321823e"),
+			body:    `{"event":"call_ended"}`,
+			now:     time.UnixMilli(1700000000000),
+		}, {
+			// The docs publish the secret, payload and timestamp with the
+			// code that signs them, not its output: computed here.
+			preset:  "revolut",
+			recipe:  true,
+			source:  "https://developer.revolut.com/docs/guides/manage-accounts/webhooks/verify-the-payload-signature (secret, raw_payload, timestamp and recipe)",
+			secrets: []verify.Secret{"wsk_r59a4HfWVAKycbCaNO1RvgCJec02gRd8"},
+			header: hdr("Revolut-Request-Timestamp", "1683650202360",
+				"Revolut-Signature", "v1="+hmacHex("wsk_r59a4HfWVAKycbCaNO1RvgCJec02gRd8", "v1.1683650202360.", revolutBody)),
+			body: revolutBody,
+			now:  time.UnixMilli(1683650202360),
+		}, {
+			// The SDK's server test signs each request with
+			// sha1(body . PROJECT_SECRET_KEY) at run time: computed here.
+			preset:  "xsolla",
+			recipe:  true,
+			source:  "https://github.com/xsolla/xsolla-sdk-php/blob/ae4ca35e5aa0edbc5af45e9c069dd09a2792c264/tests/Integration/Webhook/ServerTest.php#L69-L72 (key, body and recipe)",
+			secrets: []verify.Secret{"PROJECT_SECRET_KEY"},
+			header:  hdr("Authorization", "Signature "+sha1Digest(`{"notification_type": "payment"}`+"PROJECT_SECRET_KEY")),
+			body:    `{"notification_type": "payment"}`,
+		}, {
+			// The SDK's test signs PAYLOAD with createSignature at run time: computed here.
+			preset:  "mollie",
+			recipe:  true,
+			source:  "https://github.com/mollie/mollie-api-php/blob/53e49e71dcf761ee8f1b06e3838d0e9904ea7d7f/tests/Webhooks/SignatureValidatorTest.php#L13-L42 (secret, payload and the sha256= form)",
+			secrets: []verify.Secret{"test_webhook_secret"},
+			header:  hdr("X-Mollie-Signature", "sha256="+hmacHex("test_webhook_secret", `{"id":"tr_12345","event_type":"payment-link.paid"}`)),
+			body:    `{"id":"tr_12345","event_type":"payment-link.paid"}`,
+		}, {
+			// The SDK's test signs SAMPLE_EVENT (json.dumps, hence the
+			// spaces) at the current time: computed here at a fixed one.
+			preset:  "workos",
+			recipe:  true,
+			source:  "https://github.com/workos/workos-python/blob/1a0d410a05e417cfd2608890fb566d6b9d17253c/tests/test_webhook_verification.py#L14-L47 (secret, event and recipe)",
+			secrets: []verify.Secret{"whsec_test_secret"},
+			header:  hdr("WorkOS-Signature", "t=1704067200000, v1="+hmacHex("whsec_test_secret", "1704067200000.", workosBody)),
+			body:    workosBody,
+			now:     time.UnixMilli(1704067200000),
+		}, {
+			// twitch-cli's test checks its signatures with this secret; the id
+			// and timestamp are the docs' example headers: computed here.
+			preset:  "twitch",
+			recipe:  true,
+			source:  "https://github.com/twitchdev/twitch-cli/blob/fd7dac646eea56c9ac9c1d36893e611de855c21e/internal/events/trigger/forward_event_test.go#L21-L46 (secret and recipe; id and timestamp from https://dev.twitch.tv/docs/eventsub/handling-webhook-events/)",
+			secrets: []verify.Secret{"potaytoes"},
+			header: hdr("Twitch-Eventsub-Message-Id", "befa7b53-d79d-478f-86b9-120f112b044e",
+				"Twitch-Eventsub-Message-Timestamp", "2019-11-16T10:11:12.634234626Z",
+				"Twitch-Eventsub-Subscription-Type", "channel.follow",
+				"Twitch-Eventsub-Message-Signature", "sha256="+hmacHex("potaytoes", "befa7b53-d79d-478f-86b9-120f112b044e", "2019-11-16T10:11:12.634234626Z", twitchBody)),
+			body: twitchBody,
+			now:  time.Date(2019, 11, 16, 10, 11, 12, 0, time.UTC),
+		}, {
+			// The docs' example uses this signing secret (the one Zendesk's
+			// test deliveries use) and give no signature: computed here.
+			preset:  "zendesk",
+			recipe:  true,
+			source:  "https://developer.zendesk.com/documentation/webhooks/verifying/ (SIGNING_SECRET and base64(HMACSHA256(TIMESTAMP + BODY)))",
+			secrets: []verify.Secret{"dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ=="},
+			header: hdr("X-Zendesk-Webhook-Signature-Timestamp", "2021-07-25T10:00:00Z",
+				"X-Zendesk-Webhook-Signature", sha256B64("dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==", "2021-07-25T10:00:00Z", `{"say": "hello"}`)),
+			body: `{"say": "hello"}`,
+			now:  time.Date(2021, 7, 25, 10, 0, 0, 0, time.UTC),
+		}, {
+			// The test's header made at 1663103925004; checked at that time.
+			preset:  "recurly",
+			source:  "https://github.com/recurly/recurly-client-ruby/blob/05fa008d7df3cb82187e7c8c7b0330a8b8ea0b58/spec/recurly/webhooks_spec.rb#L5-L48",
+			secrets: []verify.Secret{"354fab5bd35f5a0d50845ee7e30165244468b13c2c343f104e4e730a59326d9d"},
+			header:  hdr("Recurly-Signature", "1663103925004,ad24699f3beaa24c9af2cc7ada3ce4c835da0090194241b9d3add83d27f14bc3"),
+			body:    `{"id":"rjxwmwedwqug","object_type":"account","site_id":"qc326l1hl8k9","event_type":"created","event_time":"2022-09-13T21:18:40Z","account_code":"adfas23zzz14123"}`,
+			now:     time.UnixMilli(1663103925004),
+		}, {
+			// The SDK's test signs JSON_BODY with API_SECRET at run time: computed here.
+			preset:  "stream",
+			recipe:  true,
+			source:  "https://github.com/GetStream/stream-chat-js/blob/77fb9c875e5d27896c563a51c86a56db24ebed16/test/unit/webhook-compression.test.ts#L19-L23 (secret, body and recipe)",
+			secrets: []verify.Secret{"tsec2"},
+			header:  hdr("X-Signature", hmacHex("tsec2", `{"type":"message.new","message":{"text":"the quick brown fox"}}`)),
+			body:    `{"type":"message.new","message":{"text":"the quick brown fox"}}`,
 		}}
+}
+
+const (
+	twitchBody  = `{"subscription":{"id":"f1c2a387-161a-49f9-a165-0f21d7a4e1c4","type":"channel.follow","version":"2","status":"enabled","cost":0,"condition":{"broadcaster_user_id":"1337","moderator_user_id":"1337"},"transport":{"method":"webhook","callback":"https://example.com/webhooks/callback"},"created_at":"2019-11-16T10:11:12.634234626Z"},"event":{"user_id":"1234","user_login":"cool_user","user_name":"Cool_User","broadcaster_user_id":"1337","broadcaster_user_login":"cooler_user","broadcaster_user_name":"Cooler_User","followed_at":"2020-07-15T18:16:11.17106713Z"}}`
+	revolutBody = `{"data":{"id":"645a7696-22f3-aa47-9c74-cbae0449cc46","new_state":"completed","old_state":"pending","request_id":"app_charges-9f5d5eb3-1e06-46c5-b1c0-3914763e0bcb"},"event":"TransactionStateChanged","timestamp":"2023-05-09T16:36:38.028960Z"}`
+	workosBody  = `{"object": "event", "id": "evt_01", "event": "user.created", "data": {"object": "user", "id": "user_01", "email": "test@example.com", "email_verified": true, "first_name": null, "last_name": null, "profile_picture_url": null, "external_id": null, "last_sign_in_at": null, "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}, "created_at": "2024-01-01T00:00:00Z"}`
+)
+
+// sha1Digest is a plain SHA-1, hex: Xsolla hashes the secret in, no HMAC.
+func sha1Digest(s string) string {
+	sum := sha1.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 // The nonce is part of what Sinch and Moov sign: a delivery without it is
