@@ -266,7 +266,6 @@ var handWritten = map[string]string{
 	"sendgrid":         "TestSendGridKnownAnswer",
 	"hmac":             "TestHMACSeed (configured by the user: no provider)",
 	"shopify":          "TestShopify, and a known answer in katsMZ (shopify-api-js)",
-	"intercom":         "TestIntercom: conformance only, no published vector",
 	"gitlab":           "TestGitLab: token equality, no signature",
 	"mailgun":          "TestMailgun, and a known answer in katsMZ (mailgun-php)",
 	"zoom":             "TestZoom: conformance only, no published vector",
