@@ -108,8 +108,9 @@ func loadTopology(file string, getenv func(string) string) (string, ctl.Topology
 	topo.Policies = map[string]webhook.Task{}
 	for _, r := range cfg.Routes {
 		topo.Routes[r.Source] = append(topo.Routes[r.Source], r.Name)
-		topo.Policies[r.Name] = webhook.Task{Route: r.Name, MaxRetry: *r.MaxRetries, Timeout: r.Timeout + 5*time.Second,
-			Retention: cfg.History.Retention}
+		task := r.Task()
+		task.Retention = cfg.History.Retention
+		topo.Policies[r.Name] = task
 	}
 	for _, s := range topo.Sources {
 		if _, ok := topo.Routes[s]; !ok {

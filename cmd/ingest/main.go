@@ -25,7 +25,6 @@ import (
 	"github.com/hookq/hookq/internal/queue"
 	"github.com/hookq/hookq/internal/spool"
 	"github.com/hookq/hookq/internal/verify"
-	"github.com/hookq/hookq/internal/webhook"
 )
 
 func main() {
@@ -160,11 +159,9 @@ func buildSources(cfg *config.Config) (map[string]*ingest.Source, error) {
 	}
 	for _, r := range cfg.Routes {
 		src := out[r.Source]
-		src.Routes = append(src.Routes, ingest.Route{Events: r.Events, PassHeaders: r.PassHeaders, Task: webhook.Task{
-			Route: r.Name, MaxRetry: *r.MaxRetries,
-			Timeout:   r.Timeout + 5*time.Second, // the handler's own timeout fires first
-			Retention: cfg.History.Retention,
-		}})
+		task := r.Task()
+		task.Retention = cfg.History.Retention
+		src.Routes = append(src.Routes, ingest.Route{Events: r.Events, PassHeaders: r.PassHeaders, Task: task})
 	}
 	return out, nil
 }

@@ -61,8 +61,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer flush()
-	mux := worker.NewMux(log, routes, worker.MuxOptions{Metrics: obs.NewWorkerMetrics(reg, routeEvents(cfg)), DeadLetters: queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes}), Tracer: tracer,
-		RecordResults: cfg.History.Retention > 0})
+	mux := worker.NewMux(log, routes, worker.MuxOptions{
+		Metrics:        obs.NewWorkerMetrics(reg, routeEvents(cfg)),
+		DeadLetters:    queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes}),
+		Tracer:         tracer,
+		Limiter:        worker.NewLimiter(rdb),
+		RecordResults:  cfg.History.Retention > 0,
+		DefaultBackoff: worker.Backoff{Base: config.DefaultBackoffBase, Max: config.DefaultBackoffMax},
+	})
 	periodic, err := app.Reconcilers(cfg, rdb, log)
 	if err != nil {
 		return err
@@ -74,6 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Concurrency:       cfg.Worker.Concurrency,
 		Queues:            map[string]int{queue.Queue: 1},
 		RetryDelayFunc:    mux.RetryDelay,
+		IsFailure:         worker.IsFailure, // a deferral (route full) spends no retry
 		ShutdownTimeout:   cfg.Worker.ShutdownTimeout,
 		TaskCheckInterval: cfg.Worker.PollInterval, // idle pickup latency
 		// Asynq moves due retries to pending every 5 s by default, which
@@ -141,9 +148,10 @@ func buildRoutes(cfg *config.Config, log *zap.Logger, business map[string]handle
 			if !ok {
 				return nil, fmt.Errorf("routes: %s: handler %q is not forward, log or a registered handler", r.Name, r.Handler)
 			}
-			h = worker.HandlerFunc(f)
+			h = f
 		}
-		out = append(out, worker.Route{Name: r.Name, Handler: h, Backoff: worker.Backoff{Base: r.Backoff.Base, Max: r.Backoff.Max}})
+		out = append(out, worker.Route{Name: r.Name, Handler: h, Backoff: worker.Backoff{Base: r.Backoff.Base, Max: r.Backoff.Max},
+			Timeout: r.Timeout, MaxInFlight: r.MaxInFlight})
 	}
 	return out, nil
 }
@@ -158,12 +166,16 @@ func routeEvents(cfg *config.Config) map[string][]string {
 }
 
 // delayedCheckInterval is a tenth of the shortest first retry delay (half
-// a route's backoff base), between 100 ms and Asynq's default 5 s: a retry is
-// then late by at most a tenth of its delay.
+// a route's backoff base, or a deferral's delay on a bounded route), between
+// 100 ms and Asynq's default 5 s: a retry is then late by at most a tenth of
+// its delay.
 func delayedCheckInterval(routes []worker.Route) time.Duration {
 	d := 5 * time.Second
 	for _, r := range routes {
 		d = min(d, r.Backoff.Base/2/10)
+		if r.MaxInFlight > 0 {
+			d = min(d, worker.DeferDelay/10)
+		}
 	}
 	return max(d, 100*time.Millisecond)
 }
@@ -173,7 +185,7 @@ func delayedCheckInterval(routes []worker.Route) time.Duration {
 func onceLease(cfg *config.Config) time.Duration {
 	lease := 5 * time.Minute
 	for _, r := range cfg.Routes {
-		lease = max(lease, r.Timeout+5*time.Second+time.Minute)
+		lease = max(lease, r.Task().Timeout+time.Minute)
 	}
 	return lease
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/hookq/hookq/internal/config"
 	"github.com/hookq/hookq/internal/queue"
 	"github.com/hookq/hookq/internal/reconcile"
-	"github.com/hookq/hookq/internal/webhook"
 )
 
 // Reconcilers builds a Reconciler for every source with a reconcile block,
@@ -39,8 +38,7 @@ func Reconcilers(cfg *config.Config, rdb redis.UniversalClient, log *zap.Logger)
 		for _, r := range cfg.Routes {
 			if r.Source == s.Name {
 				// The same task policy ingest enqueues with (cmd/ingest buildSources).
-				src.Routes = append(src.Routes, reconcile.Route{Events: r.Events, Task: webhook.Task{
-					Route: r.Name, MaxRetry: *r.MaxRetries, Timeout: r.Timeout + 5*time.Second}})
+				src.Routes = append(src.Routes, reconcile.Route{Events: r.Events, Task: r.Task()})
 			}
 		}
 		out = append(out, reconcile.Periodic{R: reconcile.New(src, p, enq, rdb, log), Interval: rc.Interval})

@@ -191,6 +191,8 @@ type Field struct {
 	JSON   string `yaml:"json"`
 }
 
+// Route sends a source's events to a handler. Its task policy (deadline,
+// retries, defaults) is in task.go.
 type Route struct {
 	Name        string        `yaml:"name"`
 	Source      string        `yaml:"source"`
@@ -201,6 +203,10 @@ type Route struct {
 	MaxRetries  *int          `yaml:"max_retries"` // default 8
 	Backoff     Backoff       `yaml:"backoff"`
 	PassHeaders []string      `yaml:"pass_headers"`
+	// MaxInFlight bounds the route's handlers running at once across every
+	// worker process (a Redis lease semaphore); a task that finds the route
+	// full waits outside the worker's slots. 0 (default): no bound.
+	MaxInFlight int `yaml:"max_in_flight"`
 }
 
 type Backoff struct {
@@ -360,14 +366,7 @@ func (c *Config) defaults() {
 		}
 	}
 	for i := range c.Routes {
-		r := &c.Routes[i]
-		defD(&r.Timeout, 10*time.Second)
-		if r.MaxRetries == nil {
-			n := 8
-			r.MaxRetries = &n
-		}
-		defD(&r.Backoff.Base, 5*time.Second)
-		defD(&r.Backoff.Max, time.Hour)
+		c.Routes[i].defaults()
 	}
 }
 
@@ -504,15 +503,7 @@ func (c *Config) validate() error {
 		if r.Handler == "forward" && !strings.HasPrefix(r.URL, "http://") && !strings.HasPrefix(r.URL, "https://") {
 			bad(key+".url", "forward needs an http:// or https:// url")
 		}
-		if r.Timeout < time.Second {
-			bad(key+".timeout", "must be at least 1s")
-		}
-		if *r.MaxRetries < 0 || *r.MaxRetries > 100 {
-			bad(key+".max_retries", "must be between 0 and 100")
-		}
-		if r.Backoff.Base <= 0 || r.Backoff.Max < r.Backoff.Base {
-			bad(key+".backoff", "want 0 < base <= max")
-		}
+		r.validateTask(key, bad)
 	}
 	return errors.Join(errs...)
 }

@@ -26,8 +26,8 @@ type Once interface {
 	Do(ctx context.Context, key string, fn func(context.Context) error) (ran bool, err error)
 }
 
-// Func is a business handler.
-type Func func(ctx context.Context, ev *webhook.Event) error
+// Func is a business handler: the worker runs it as it is.
+type Func = webhook.HandlerFunc
 
 // HighValueThreshold is the order total, in PKR, above which an order is
 // flagged as high value.

@@ -27,11 +27,9 @@ type Handler interface {
 	Handle(ctx context.Context, ev *webhook.Event) error
 }
 
-// HandlerFunc adapts a function to Handler.
-type HandlerFunc func(ctx context.Context, ev *webhook.Event) error
-
-// Handle calls f.
-func (f HandlerFunc) Handle(ctx context.Context, ev *webhook.Event) error { return f(ctx, ev) }
+// HandlerFunc adapts a function to Handler; business handlers
+// (handlers.Func) are the same type.
+type HandlerFunc = webhook.HandlerFunc
 
 // ErrPermanent marks a failure that retrying cannot fix.
 var ErrPermanent = asynq.SkipRetry
@@ -41,6 +39,12 @@ type Route struct {
 	Name    string
 	Handler Handler
 	Backoff Backoff
+	// Timeout is the handler's own bound (the task's deadline is later):
+	// what a last attempt waiting for a slot must leave the handler.
+	Timeout time.Duration
+	// MaxInFlight bounds the route's handlers running at once across
+	// worker processes; 0: no bound.
+	MaxInFlight int
 }
 
 // Backoff is exponential with jitter: attempt n (0-based) waits a random
@@ -92,12 +96,14 @@ type DeadLetters interface {
 
 // Mux dispatches tasks to routes by task type.
 type Mux struct {
-	log    *zap.Logger
-	routes map[string]Route // by task type
-	m      Metrics
-	dl     DeadLetters
-	tracer *trace.Tracer
-	record bool
+	log        *zap.Logger
+	routes     map[string]Route // by task type
+	m          Metrics
+	dl         DeadLetters
+	tracer     *trace.Tracer
+	limiter    Limiter
+	record     bool
+	defBackoff Backoff
 }
 
 // MuxOptions are the Mux's optional collaborators; nil means none.
@@ -105,78 +111,134 @@ type MuxOptions struct {
 	Metrics     Metrics
 	DeadLetters DeadLetters
 	Tracer      *trace.Tracer // exports a span per attempt when set
+	// Limiter enforces routes' MaxInFlight; nil: no route is bounded.
+	Limiter Limiter
 	// RecordResults lets handlers record an outcome as the task's result
 	// (forward records each attempt's answer); on when history is kept.
 	RecordResults bool
+	// DefaultBackoff is the retry backoff of a task whose route is no
+	// longer configured; zero: 5s to 1h.
+	DefaultBackoff Backoff
 }
 
 // NewMux returns the Asynq handler for routes.
 func NewMux(log *zap.Logger, routes []Route, opt MuxOptions) *Mux {
 	mux := &Mux{log: log, routes: make(map[string]Route, len(routes)), m: opt.Metrics, dl: opt.DeadLetters, tracer: opt.Tracer,
-		record: opt.RecordResults}
+		limiter: opt.Limiter, record: opt.RecordResults, defBackoff: opt.DefaultBackoff}
+	if mux.defBackoff == (Backoff{}) {
+		mux.defBackoff = Backoff{Base: 5 * time.Second, Max: time.Hour}
+	}
 	for _, r := range routes {
 		mux.routes[webhook.TaskType(r.Name)] = r
 	}
 	return mux
 }
 
-// ProcessTask implements asynq.Handler.
+// attempt is one run of one task, as its steps share it.
+type attempt struct {
+	task     *asynq.Task
+	route    Route
+	ev       *webhook.Event
+	retried  int
+	maxRetry int
+	start    time.Time
+	log      *zap.Logger
+}
+
+// ProcessTask implements asynq.Handler: resolve the route and decode, take a
+// slot of a bounded route, run the handler traced and logged, then settle
+// the outcome (metrics, log, dead-letter copy). Each step is a method below.
 func (mux *Mux) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	start := time.Now()
-	retried, _ := asynq.GetRetryCount(ctx)
-	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	a, err := mux.resolve(ctx, t)
+	if err != nil {
+		return err
+	}
+	release, err := mux.admit(ctx, a)
+	if err != nil {
+		if a.retried >= a.maxRetry { // Asynq archives it: keep the copy
+			return mux.settle(ctx, a, err)
+		}
+		a.log.Debug("route full, task deferred", zap.Error(err))
+		return err
+	}
+	defer release()
+	return mux.settle(ctx, a, mux.run(ctx, a))
+}
+
+// resolve finds the task's route and decodes its event. A task of an unknown
+// route keeps retrying (config may bring the route back); an undecodable
+// one is dead-lettered at once.
+func (mux *Mux) resolve(ctx context.Context, t *asynq.Task) (*attempt, error) {
+	a := &attempt{task: t, start: time.Now(), log: mux.log}
+	a.retried, _ = asynq.GetRetryCount(ctx)
+	a.maxRetry, _ = asynq.GetMaxRetry(ctx)
 	route, ok := mux.routes[t.Type()]
 	if !ok {
 		// Config changed while tasks were queued: keep retrying so a
 		// restored route still gets them; operators see them in the dashboard.
 		err := fmt.Errorf("no route configured for task type %q", t.Type())
-		mux.log.Warn("no route for task type", zap.String("type", t.Type()), zap.Int("attempt", retried+1))
-		if retried >= maxRetry {
+		mux.log.Warn("no route for task type", zap.String("type", t.Type()), zap.Int("attempt", a.retried+1))
+		if a.retried >= a.maxRetry {
 			mux.recordDeadLetter(ctx, mux.log, strings.TrimPrefix(t.Type(), webhook.TaskTypePrefix), t.Payload(), nil, err)
 		}
-		return err
+		return nil, err
 	}
+	a.route = route
 	ev, err := webhook.Decode(t.Payload())
 	if err != nil {
 		mux.log.Error("undecodable task", zap.String("route", route.Name), zap.Error(err))
-		mux.observe(route.Name, "", "dead_lettered", start)
+		mux.observe(route.Name, "", "dead_lettered", a.start)
 		err = fmt.Errorf("%v: %w", err, asynq.SkipRetry)
 		mux.recordDeadLetter(ctx, mux.log, route.Name, t.Payload(), nil, err)
-		return err
+		return nil, err
 	}
-	tp := t.Headers()[trace.Header]
-	traceID, _ := trace.Parse(tp)
-	ctx, down, endSpan := mux.tracer.Start(ctx, "task "+route.Name, tp, attribute.String("hookq.route", route.Name),
-		attribute.String("hookq.event_id", ev.ID), attribute.Int("hookq.attempt", retried+1))
+	a.ev = ev
+	traceID, _ := trace.Parse(t.Headers()[trace.Header])
+	a.log = mux.log.With(zap.String("route", route.Name), zap.String("source", ev.Source),
+		zap.String("event_id", ev.ID), zap.String("event_type", ev.Type), zap.Int("attempt", a.retried+1),
+		zap.String("trace_id", traceID))
+	return a, nil
+}
+
+// run calls the route's handler in a span of the event's trace, with the
+// next hop's traceparent and (when history is kept) the result writer in ctx.
+func (mux *Mux) run(ctx context.Context, a *attempt) error {
+	tp := a.task.Headers()[trace.Header]
+	ctx, down, endSpan := mux.tracer.Start(ctx, "task "+a.route.Name, tp, attribute.String("hookq.route", a.route.Name),
+		attribute.String("hookq.event_id", a.ev.ID), attribute.Int("hookq.attempt", a.retried+1))
 	if down == tp {
 		down = trace.Child(tp) // no span of ours: give the next hop a parent id of its own
 	}
 	ctx = trace.NewContext(ctx, down)
 	if mux.record {
-		ctx = context.WithValue(ctx, resultKey{}, t.ResultWriter())
+		ctx = context.WithValue(ctx, resultKey{}, a.task.ResultWriter())
 	}
-	log := mux.log.With(zap.String("route", route.Name), zap.String("source", ev.Source),
-		zap.String("event_id", ev.ID), zap.String("event_type", ev.Type), zap.Int("attempt", retried+1),
-		zap.String("trace_id", traceID))
-
-	err = safeHandle(ctx, route.Handler, ev)
+	err := safeHandle(ctx, a.route.Handler, a.ev)
 	endSpan(err)
-	elapsed := time.Since(start)
+	return err
+}
+
+// settle classifies the handler's error (a malformed payload never
+// improves), records the outcome and copies a dead letter out before Asynq
+// archives it. It returns what Asynq should see.
+func (mux *Mux) settle(ctx context.Context, a *attempt, err error) error {
+	elapsed := time.Since(a.start)
 	if errors.Is(err, webhook.ErrMalformedPayload) && !errors.Is(err, asynq.SkipRetry) {
-		err = fmt.Errorf("%w: %w", err, asynq.SkipRetry) // a payload the handler cannot use never improves
+		err = fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
+	route, evType := a.route.Name, a.ev.Type
 	switch {
 	case err == nil:
-		mux.observe(route.Name, ev.Type, "processed", start)
-		log.Info("task done", zap.Duration("latency", elapsed))
+		mux.observe(route, evType, "processed", a.start)
+		a.log.Info("task done", zap.Duration("latency", elapsed))
 		return nil
-	case errors.Is(err, asynq.SkipRetry) || retried >= maxRetry:
-		mux.observe(route.Name, ev.Type, "dead_lettered", start)
-		log.Error("task dead-lettered", zap.Error(err), zap.Duration("latency", elapsed))
-		mux.recordDeadLetter(ctx, log, route.Name, t.Payload(), ev, err)
+	case errors.Is(err, asynq.SkipRetry) || a.retried >= a.maxRetry:
+		mux.observe(route, evType, "dead_lettered", a.start)
+		a.log.Error("task dead-lettered", zap.Error(err), zap.Duration("latency", elapsed))
+		mux.recordDeadLetter(ctx, a.log, route, a.task.Payload(), a.ev, err)
 	default:
-		mux.observe(route.Name, ev.Type, "retried", start)
-		log.Warn("task failed, will retry", zap.Error(err), zap.Duration("latency", elapsed))
+		mux.observe(route, evType, "retried", a.start)
+		a.log.Warn("task failed, will retry", zap.Error(err), zap.Duration("latency", elapsed))
 	}
 	return err
 }
@@ -229,9 +291,12 @@ func safeHandle(ctx context.Context, h Handler, ev *webhook.Event) (err error) {
 }
 
 // RetryDelay returns Asynq's RetryDelayFunc: the route's backoff, or the
-// destination's Retry-After when longer.
+// destination's Retry-After when longer; a deferral's short delay.
 func (mux *Mux) RetryDelay(n int, err error, t *asynq.Task) time.Duration {
-	b := Backoff{Base: 5 * time.Second, Max: time.Hour}
+	if errors.Is(err, ErrRouteFull) {
+		return deferDelay()
+	}
+	b := mux.defBackoff
 	if r, ok := mux.routes[t.Type()]; ok {
 		b = r.Backoff
 	}

@@ -1,0 +1,148 @@
+package worker
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"go.uber.org/zap"
+
+	"github.com/hookq/hookq/internal/redistest"
+	"github.com/hookq/hookq/internal/webhook"
+)
+
+func TestLimiterLeases(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	l := NewLimiter(rdb)
+	ctx := context.Background()
+	long := time.Now().Add(time.Minute)
+	rel1, ok1, err1 := l.Acquire(ctx, "r", 2, "a", long)
+	_, ok2, err2 := l.Acquire(ctx, "r", 2, "b", long)
+	_, ok3, err3 := l.Acquire(ctx, "r", 2, "c", long)
+	if err1 != nil || err2 != nil || err3 != nil || !ok1 || !ok2 || ok3 {
+		t.Fatalf("acquire 3 of 2: ok %v %v %v, errs %v %v %v", ok1, ok2, ok3, err1, err2, err3)
+	}
+	if _, ok, _ := l.Acquire(ctx, "other", 1, "a", long); !ok {
+		t.Fatal("routes share slots")
+	}
+	rel1()
+	if _, ok, err := l.Acquire(ctx, "r", 2, "c", long); !ok || err != nil {
+		t.Fatalf("slot not given back: %v %v", ok, err)
+	}
+	// A holder killed by -9 never releases: its lease lapses at its deadline.
+	if _, ok, _ := l.Acquire(ctx, "crash", 1, "dead", time.Now().Add(300*time.Millisecond)); !ok {
+		t.Fatal("first lease refused")
+	}
+	if _, ok, _ := l.Acquire(ctx, "crash", 1, "next", long); ok {
+		t.Fatal("live lease ignored")
+	}
+	time.Sleep(400 * time.Millisecond)
+	if _, ok, _ := l.Acquire(ctx, "crash", 1, "next", long); !ok {
+		t.Fatal("expired lease not reclaimed")
+	}
+	if ttl := rdb.PTTL(ctx, InflightKey("crash")).Val(); ttl <= 0 || ttl > time.Minute+2*time.Second {
+		t.Fatalf("key TTL %v: want the longest lease plus a little", ttl)
+	}
+}
+
+// A bounded route that is full defers its tasks without holding worker
+// slots or spending retries; other routes keep flowing; a last attempt waits
+// for a slot instead of being archived.
+func TestRouteFullDefers(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	client := asynq.NewClientFromRedisClient(rdb)
+	defer client.Close()
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+
+	unblock := make(chan struct{})
+	var slowNow, slowPeak, slowDone, fastDone atomic.Int64
+	slow := HandlerFunc(func(ctx context.Context, ev *webhook.Event) error {
+		n := slowNow.Add(1)
+		defer slowNow.Add(-1)
+		for p := slowPeak.Load(); n > p && !slowPeak.CompareAndSwap(p, n); p = slowPeak.Load() {
+		}
+		select {
+		case <-unblock:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		slowDone.Add(1)
+		return nil
+	})
+	fast := HandlerFunc(func(context.Context, *webhook.Event) error { fastDone.Add(1); return nil })
+	mux := NewMux(zap.NewNop(), []Route{
+		{Name: "slow", Handler: slow, Backoff: Backoff{Base: time.Second, Max: time.Second}, Timeout: 2 * time.Second, MaxInFlight: 1},
+		{Name: "fast", Handler: fast, Backoff: Backoff{Base: time.Second, Max: time.Second}, Timeout: 2 * time.Second},
+	}, MuxOptions{Limiter: NewLimiter(rdb)})
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 3, Queues: map[string]int{"webhooks": 1},
+		RetryDelayFunc: mux.RetryDelay, IsFailure: IsFailure, TaskCheckInterval: 10 * time.Millisecond,
+		DelayedTaskCheckInterval: 100 * time.Millisecond, LogLevel: asynq.ErrorLevel})
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+
+	enqueue := func(route, id string, opts ...asynq.Option) {
+		t.Helper()
+		p := webhook.Encode(&webhook.Event{Source: "s", ID: id, Type: "t", Body: []byte(`{}`)})
+		opts = append(opts, asynq.TaskID(id), asynq.Queue("webhooks"), asynq.Timeout(20*time.Second))
+		if _, err := client.Enqueue(asynq.NewTask(webhook.TaskType(route), p), opts...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// More slow tasks than the server has slots: unbounded, they would
+	// take all three and starve "fast".
+	for i := range 6 {
+		enqueue("slow", "slow"+strconv.Itoa(i), asynq.MaxRetry(3))
+	}
+	time.Sleep(300 * time.Millisecond)
+	for i := range 20 {
+		enqueue("fast", "fast"+strconv.Itoa(i))
+	}
+	waitFor(t, 5*time.Second, "fast tasks done while slow is full", func() bool { return fastDone.Load() == 20 })
+	if p := slowPeak.Load(); p != 1 {
+		t.Fatalf("%d slow handlers at once, max_in_flight 1", p)
+	}
+	// Deferred tasks wait in the retry set with no retry spent.
+	waitFor(t, 5*time.Second, "deferred slow tasks in the retry set", func() bool {
+		ts, _ := insp.ListRetryTasks("webhooks")
+		return len(ts) > 0
+	})
+	ts, err := insp.ListRetryTasks("webhooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range ts {
+		if ti.Retried != 0 {
+			t.Errorf("deferred task %s: retried %d, want 0", ti.ID, ti.Retried)
+		}
+	}
+	// A last attempt (max retry 0) on a full route waits for the slot.
+	enqueue("slow", "last", asynq.MaxRetry(0))
+	time.Sleep(500 * time.Millisecond)
+	close(unblock)
+	waitFor(t, 20*time.Second, "every slow task done", func() bool { return slowDone.Load() == 7 })
+	if p := slowPeak.Load(); p != 1 {
+		t.Fatalf("%d slow handlers at once, max_in_flight 1", p)
+	}
+	if q, err := insp.GetQueueInfo("webhooks"); err != nil || q.Archived != 0 || q.Failed != 0 {
+		t.Fatalf("queue %+v %v: want nothing archived and no failure counted", q, err)
+	}
+	if n := rdb.ZCard(context.Background(), InflightKey("slow")).Val(); n != 0 {
+		t.Fatalf("%d leases left after every handler returned", n)
+	}
+}
+
+func waitFor(tb testing.TB, d time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out after %v waiting for: %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
