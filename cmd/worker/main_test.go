@@ -31,3 +31,12 @@ func TestDelayedCheckInterval(t *testing.T) {
 		})
 	}
 }
+
+// A bounded route's deferrals come back after worker.DeferDelay: due
+// retries are checked often enough for that, whatever the backoff.
+func TestDelayedCheckIntervalBoundedRoute(t *testing.T) {
+	routes := []worker.Route{{Backoff: worker.Backoff{Base: 2 * time.Minute, Max: time.Hour}, MaxInFlight: 2}}
+	if got, want := delayedCheckInterval(routes), worker.DeferDelay/10; got != want {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
