@@ -117,7 +117,7 @@ type MuxOptions struct {
 	// (forward records each attempt's answer); on when history is kept.
 	RecordResults bool
 	// DefaultBackoff is the retry backoff of a task whose route is no
-	// longer configured; zero: 5s to 1h.
+	// longer configured (config's route default); zero: Asynq's default.
 	DefaultBackoff Backoff
 }
 
@@ -125,9 +125,6 @@ type MuxOptions struct {
 func NewMux(log *zap.Logger, routes []Route, opt MuxOptions) *Mux {
 	mux := &Mux{log: log, routes: make(map[string]Route, len(routes)), m: opt.Metrics, dl: opt.DeadLetters, tracer: opt.Tracer,
 		limiter: opt.Limiter, record: opt.RecordResults, defBackoff: opt.DefaultBackoff}
-	if mux.defBackoff == (Backoff{}) {
-		mux.defBackoff = Backoff{Base: 5 * time.Second, Max: time.Hour}
-	}
 	for _, r := range routes {
 		mux.routes[webhook.TaskType(r.Name)] = r
 	}
@@ -299,6 +296,8 @@ func (mux *Mux) RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 	b := mux.defBackoff
 	if r, ok := mux.routes[t.Type()]; ok {
 		b = r.Backoff
+	} else if b == (Backoff{}) {
+		return asynq.DefaultRetryDelayFunc(n, err, t)
 	}
 	d := b.Delay(n)
 	var ra *RetryAfterError
