@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hookq/hookq/internal/redistest"
+	"github.com/hookq/hookq/internal/worker"
 )
 
 // hangSink never answers: it holds each request until the client gives up,
@@ -167,5 +168,52 @@ func TestRouteIsolation(t *testing.T) {
 	}
 	if limited.hangPeak > isoLimit || limited.hangPeak == 0 {
 		t.Errorf("hanging destination held %d requests at once across %d workers, want 1..%d", limited.hangPeak, isoWorkers, isoLimit)
+	}
+}
+
+// TestRouteIsolationKilledHolder: a worker killed with -9 while it holds
+// leases of a bounded route never releases them; they lapse at their tasks'
+// deadline (forward timeout 3 s + 5 s), after which the surviving worker
+// uses every slot again. Until then the bound still counts them.
+func TestRouteIsolationKilledHolder(t *testing.T) {
+	sent := &sync.Map{}
+	hs := newHangSink(t)
+	d := newDeployment(t, isoConcurrency, []routeSpec{{name: "slow", url: hs.URL, timeout: 3 * time.Second, maxInFlight: isoLimit}})
+	in := d.addIngest()
+	d.addWorkers(2)
+	l := newLoad(in.url, sent, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := l.run(ctx, 10, 4)
+	defer func() { cancel(); wait() }()
+
+	// peakOver samples the hanging destination's open requests for d.
+	peakOver := func(d time.Duration) int64 {
+		var peak int64
+		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			peak = max(peak, hs.now.Load())
+		}
+		return peak
+	}
+	before := peakOver(2 * time.Second)
+	victim := d.workerEnds[0].proc
+	d.kill9(victim)
+	killed := time.Now()
+	during := peakOver(2 * time.Second) // the victim's leases still count
+	time.Sleep(time.Until(killed.Add(9 * time.Second)))
+	after := peakOver(3 * time.Second) // lapsed: the survivor fills the bound
+	leases := d.redis.Client().ZCard(context.Background(), worker.InflightKey("slow")).Val()
+	t.Logf("hanging route, max_in_flight %d, 2 workers: requests at once %d before the kill -9, %d in the 2 s after it, %d from 9 s after it; %d leases now",
+		isoLimit, before, during, after, leases)
+	if before != isoLimit {
+		t.Errorf("before the kill: %d requests at once, want the bound %d", before, isoLimit)
+	}
+	if after != isoLimit {
+		t.Errorf("after the leases' deadline: %d requests at once, want the bound %d (leaked slots?)", after, isoLimit)
+	}
+	if during > isoLimit || leases > isoLimit {
+		t.Errorf("over the bound: %d requests, %d leases", during, leases)
+	}
+	for _, e := range d.unexpectedExits() {
+		t.Errorf("crash: %s", e)
 	}
 }
