@@ -108,9 +108,8 @@ func loadTopology(file string, getenv func(string) string) (string, ctl.Topology
 	topo.Policies = map[string]webhook.Task{}
 	for _, r := range cfg.Routes {
 		topo.Routes[r.Source] = append(topo.Routes[r.Source], r.Name)
-		task := r.Task()
-		task.Retention = cfg.History.Retention
-		topo.Policies[r.Name] = task
+		topo.Policies[r.Name] = webhook.Task{Route: r.Name, MaxRetry: *r.MaxRetries, Timeout: r.Timeout + 5*time.Second,
+			Retention: cfg.History.Retention}
 	}
 	for _, s := range topo.Sources {
 		if _, ok := topo.Routes[s]; !ok {
