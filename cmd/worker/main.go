@@ -174,7 +174,7 @@ func delayedCheckInterval(routes []worker.Route) time.Duration {
 	for _, r := range routes {
 		d = min(d, r.Backoff.Base/2/10)
 		if r.MaxInFlight > 0 {
-			d = min(d, worker.DeferDelay/10)
+			d = min(d, worker.MinDefer/10)
 		}
 	}
 	return max(d, 100*time.Millisecond)

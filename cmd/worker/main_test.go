@@ -32,11 +32,11 @@ func TestDelayedCheckInterval(t *testing.T) {
 	}
 }
 
-// A bounded route's deferrals come back after worker.DeferDelay: due
+// A bounded route's deferrals come back after worker.MinDefer: due
 // retries are checked often enough for that, whatever the backoff.
 func TestDelayedCheckIntervalBoundedRoute(t *testing.T) {
 	routes := []worker.Route{{Backoff: worker.Backoff{Base: 2 * time.Minute, Max: time.Hour}, MaxInFlight: 2}}
-	if got, want := delayedCheckInterval(routes), worker.DeferDelay/10; got != want {
+	if got, want := delayedCheckInterval(routes), worker.MinDefer/10; got != want {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }

@@ -19,28 +19,51 @@ func TestLimiterLeases(t *testing.T) {
 	l := NewLimiter(rdb)
 	ctx := context.Background()
 	long := time.Now().Add(time.Minute)
-	rel1, ok1, err1 := l.Acquire(ctx, "r", 2, "a", long)
-	_, ok2, err2 := l.Acquire(ctx, "r", 2, "b", long)
-	_, ok3, err3 := l.Acquire(ctx, "r", 2, "c", long)
-	if err1 != nil || err2 != nil || err3 != nil || !ok1 || !ok2 || ok3 {
-		t.Fatalf("acquire 3 of 2: ok %v %v %v, errs %v %v %v", ok1, ok2, ok3, err1, err2, err3)
+	took := func(route string, n int, holder string, until time.Time) (func(), time.Duration) {
+		t.Helper()
+		release, retryIn, err := l.Acquire(ctx, route, n, holder, until)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return release, retryIn
 	}
-	if _, ok, _ := l.Acquire(ctx, "other", 1, "a", long); !ok {
+	rel1, _ := took("r", 2, "a", long)
+	rel2, _ := took("r", 2, "b", long)
+	rel3, retryIn := took("r", 2, "c", long)
+	if rel1 == nil || rel2 == nil || rel3 != nil {
+		t.Fatal("acquire 3 of 2 slots: want the first two only")
+	}
+	if retryIn != MinDefer {
+		t.Fatalf("retry in %v with no hold measured yet, want %v", retryIn, MinDefer)
+	}
+	if rel, _ := took("other", 1, "a", long); rel == nil {
 		t.Fatal("routes share slots")
 	}
+	time.Sleep(200 * time.Millisecond)
 	rel1()
-	if _, ok, err := l.Acquire(ctx, "r", 2, "c", long); !ok || err != nil {
-		t.Fatalf("slot not given back: %v %v", ok, err)
+	if rel, _ := took("r", 2, "c", long); rel == nil {
+		t.Fatal("slot not given back")
+	}
+	if n := rdb.ZCard(ctx, waitingKey("r")).Val(); n != 0 {
+		t.Fatalf("%d waiting after the waiter got its slot", n)
+	}
+	// The mean hold (about 200 ms so far) and the waiting tasks set the
+	// deferral: 40 waiting x 200 ms over 2 slots, halved: about 2 s.
+	for i := range 40 {
+		took("r", 2, "w"+strconv.Itoa(i), long)
+	}
+	if _, retryIn := took("r", 2, "w0", long); retryIn < 1500*time.Millisecond || retryIn > 3*time.Second {
+		t.Fatalf("retry in %v with 40 waiting, a 200 ms hold and 2 slots: want about 2s", retryIn)
 	}
 	// A holder killed by -9 never releases: its lease lapses at its deadline.
-	if _, ok, _ := l.Acquire(ctx, "crash", 1, "dead", time.Now().Add(300*time.Millisecond)); !ok {
+	if rel, _ := took("crash", 1, "dead", time.Now().Add(300*time.Millisecond)); rel == nil {
 		t.Fatal("first lease refused")
 	}
-	if _, ok, _ := l.Acquire(ctx, "crash", 1, "next", long); ok {
+	if rel, _ := took("crash", 1, "next", long); rel != nil {
 		t.Fatal("live lease ignored")
 	}
 	time.Sleep(400 * time.Millisecond)
-	if _, ok, _ := l.Acquire(ctx, "crash", 1, "next", long); !ok {
+	if rel, _ := took("crash", 1, "next", long); rel == nil {
 		t.Fatal("expired lease not reclaimed")
 	}
 	if ttl := rdb.PTTL(ctx, InflightKey("crash")).Val(); ttl <= 0 || ttl > time.Minute+2*time.Second {

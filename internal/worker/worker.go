@@ -290,8 +290,8 @@ func safeHandle(ctx context.Context, h Handler, ev *webhook.Event) (err error) {
 // RetryDelay returns Asynq's RetryDelayFunc: the route's backoff, or the
 // destination's Retry-After when longer; a deferral's short delay.
 func (mux *Mux) RetryDelay(n int, err error, t *asynq.Task) time.Duration {
-	if errors.Is(err, ErrRouteFull) {
-		return deferDelay()
+	if full := (*routeFullError)(nil); errors.As(err, &full) {
+		return full.delay()
 	}
 	b := mux.defBackoff
 	if r, ok := mux.routes[t.Type()]; ok {
