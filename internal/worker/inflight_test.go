@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -167,5 +168,46 @@ func waitFor(tb testing.TB, d time.Duration, what string, cond func() bool) {
 			tb.Fatalf("timed out after %v waiting for: %s", d, what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A last attempt on a route that stays full waits for a slot while its
+// deadline leaves the handler its timeout, then is dead-lettered with its
+// copy kept: Asynq would archive it whatever IsFailure says.
+func TestLastAttemptStillFullDeadLettered(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	l := NewLimiter(rdb)
+	hold, _, err := l.Acquire(context.Background(), "busy", 1, "holder", time.Now().Add(time.Minute))
+	if err != nil || hold == nil {
+		t.Fatalf("holder: %v", err)
+	}
+	dl := &recDeadLetters{}
+	ran := false
+	mux := NewMux(zap.NewNop(), []Route{{Name: "busy", MaxInFlight: 1, Timeout: time.Second,
+		Handler: HandlerFunc(func(context.Context, *webhook.Event) error { ran = true; return nil })}},
+		MuxOptions{Limiter: l, DeadLetters: dl})
+	payload := webhook.Encode(&webhook.Event{Source: "s", ID: "e", Type: "t", Body: []byte(`{}`)})
+	// No asynq metadata: retried 0 = max 0, the last attempt. Deadline 1.5 s,
+	// handler timeout 1 s: about 0.5 s of waiting.
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = mux.ProcessTask(ctx, asynq.NewTask("hookq:busy", payload))
+	waited := time.Since(start)
+	if !errors.Is(err, ErrRouteFull) || ran {
+		t.Fatalf("err %v, handler ran %v: want deferred, not run", err, ran)
+	}
+	if waited < 300*time.Millisecond || waited > 1200*time.Millisecond {
+		t.Fatalf("waited %v for a slot, want about 0.5 s", waited)
+	}
+	if len(dl.got) != 1 || dl.got[0].Route != "busy" {
+		t.Fatalf("dead letters %+v, want the task's copy", dl.got)
+	}
+	// With the slot given back in time, the last attempt runs.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel2()
+	time.AfterFunc(200*time.Millisecond, hold)
+	if err := mux.ProcessTask(ctx2, asynq.NewTask("hookq:busy", payload)); err != nil || !ran {
+		t.Fatalf("err %v, ran %v: want the slot taken once released", err, ran)
 	}
 }

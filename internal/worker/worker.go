@@ -1,5 +1,6 @@
 // Package worker runs each route's handler on the tasks ingest enqueued:
-// dispatch by task type, retries with exponential backoff and jitter,
+// dispatch by task type, a per-route bound on deliveries in flight across
+// processes (inflight.go), retries with exponential backoff and jitter,
 // permanent failures straight to the dead-letter queue (Asynq's archive).
 package worker
 
