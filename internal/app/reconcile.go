@@ -37,7 +37,7 @@ func Reconcilers(cfg *config.Config, rdb redis.UniversalClient, log *zap.Logger)
 		src := reconcile.Source{Name: s.Name, DedupeTTL: s.DedupeTTL, Since: rc.Since}
 		for _, r := range cfg.Routes {
 			if r.Source == s.Name {
-				// The same task policy ingest enqueues with (cmd/ingest buildSources).
+				// The route's task policy (config.Route.Task), as ingest enqueues with.
 				src.Routes = append(src.Routes, reconcile.Route{Events: r.Events, Task: r.Task()})
 			}
 		}
