@@ -117,7 +117,7 @@ failover:
 
 ## horizontal: 2 ingest and 3 worker processes on one Redis, signed load on both ingests, kill -9 of a
 ## worker under load (60 s of traffic); every acknowledged event must be delivered, including the killed
-## worker's in-flight tasks once Asynq recovers them (about 3-4 min). `make test` runs the short version
+## worker's in-flight tasks once Asynq recovers them (about 2-3 min). `make test` runs the short version
 ## (20 s of traffic; the killed worker's tasks must still be held in Redis).
 horizontal:
 	@bash deploy/dev/ensure-redis.sh
