@@ -24,6 +24,7 @@ import (
 // Load fills in.
 type Config struct {
 	Redis     Redis     `yaml:"redis"`
+	Queue     Queue     `yaml:"queue"`
 	Ingest    Ingest    `yaml:"ingest"`
 	Worker    Worker    `yaml:"worker"`
 	Dashboard Dashboard `yaml:"dashboard"`
@@ -57,6 +58,14 @@ type Redis struct {
 	// event (WAIT after the script), else 503. Default 0.
 	AckReplicas int           `yaml:"ack_replicas"`
 	AckTimeout  time.Duration `yaml:"ack_timeout"` // default 1s; below ingest.redis_timeout
+}
+
+// Queue shapes the Asynq queues webhook tasks go to.
+type Queue struct {
+	// Shards > 1 spreads events over that many queues (one Redis Cluster
+	// slot each, placed on different masters); every process of a
+	// deployment must use the same value. Default 1: the queue "webhooks".
+	Shards int `yaml:"shards"`
 }
 
 type Ingest struct {
@@ -380,6 +389,9 @@ func (c *Config) validate() error {
 	}
 	if _, err := redisconn.Parse(c.Redis.URL); err != nil {
 		bad("redis.url", "%v", err)
+	}
+	if c.Queue.Shards < 0 || c.Queue.Shards > 64 {
+		bad("queue.shards", "must be between 1 and 64")
 	}
 	if c.Redis.AckReplicas < 0 || c.Redis.AckReplicas > 16 {
 		bad("redis.ack_replicas", "must be between 0 and 16")
