@@ -143,6 +143,7 @@ type stackOpts struct {
 	sources, routes string
 	redisURL        string // a Redis the test started itself (Sentinel…); empty = a private redis-server
 	ackReplica      int    // redis.ack_replicas
+	shards          int    // queue.shards; 0 = default
 }
 
 func startStack(t *testing.T, o stackOpts) *stack {
@@ -208,6 +209,9 @@ routes:
 `, o.ackReplica, pub, adm, o.maxBody, wadm, o.shutdown, s.sink.URL, o.maxRetries, o.backoff)
 	cfg = strings.Replace(cfg, "routes:\n", strings.ReplaceAll(o.sources, "{{INGEST}}", s.ingestURL)+"routes:\n", 1)
 	cfg += strings.ReplaceAll(strings.ReplaceAll(o.routes, "SINK", s.sink.URL), "{{INGEST}}", s.ingestURL)
+	if o.shards > 0 {
+		cfg += fmt.Sprintf("queue: { shards: %d }\n", o.shards)
+	}
 	if o.otlp != "" {
 		cfg += "tracing: { otlp_endpoint: \"" + o.otlp + "\" }\n"
 		if o.sampling != "" {
