@@ -20,7 +20,7 @@ import (
 // tasks in one slot) and restore run without CROSSSLOT, duplicates are
 // refused, and a real Asynq server on the cluster client drains every shard.
 func TestClusterShards(t *testing.T) {
-	c := redistest.StartCluster(t)
+	c := redistest.StartCluster(t, 0)
 	spec, err := redisconn.Parse(c.URL())
 	if err != nil {
 		t.Fatal(err)

@@ -22,19 +22,25 @@ type Cluster struct {
 }
 
 // StartCluster starts the six nodes, creates the cluster, and waits until
-// every node reports cluster_state:ok and every replica has synced.
-func StartCluster(tb testing.TB) *Cluster {
+// every node reports cluster_state:ok and every replica has synced. spares
+// more nodes join as further replicas of the master of slot 0, so that a
+// failover of that master leaves the new master a replica to acknowledge
+// writes (redis.ack_replicas).
+func StartCluster(tb testing.TB, spares int) *Cluster {
 	tb.Helper()
 	if _, err := exec.LookPath("redis-cli"); err != nil {
 		tb.Fatalf("redis-cli not found in PATH (it ships with redis-server): %v", err)
 	}
 	c := &Cluster{tb: tb}
 	addrs := make([]string, 0, 6)
-	for range 6 {
+	start := func() *Server {
 		// The cluster bus port is chosen too: port+10000 may not exist.
-		s := Start(tb, WithArgs("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+		return Start(tb, WithArgs("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
 			"--cluster-port", strconv.Itoa(FreePort(tb)), "--cluster-node-timeout", "5000",
 			"--cluster-require-full-coverage", "no", "--appendonly", "yes", "--appendfsync", "everysec"))
+	}
+	for range 6 {
+		s := start()
 		c.Nodes = append(c.Nodes, s)
 		addrs = append(addrs, s.Addr())
 	}
@@ -43,13 +49,26 @@ func StartCluster(tb testing.TB) *Cluster {
 	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
 		tb.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
+	if spares > 0 {
+		m, err := c.MasterOf(context.Background(), 0)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for range spares {
+			s := start()
+			c.Nodes = append(c.Nodes, s)
+			if out, err := exec.Command("redis-cli", "--cluster", "add-node", s.Addr(), m.Addr(), "--cluster-slave").CombinedOutput(); err != nil {
+				tb.Fatalf("redis-cli --cluster add-node: %v\n%s", err, out)
+			}
+		}
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for _, n := range c.Nodes {
 		rc := n.Client()
 		for {
 			info, _ := rc.ClusterInfo(context.Background()).Result()
 			repl, _ := rc.Info(context.Background(), "replication").Result()
-			if strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_known_nodes:6") &&
+			if strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_known_nodes:"+strconv.Itoa(len(c.Nodes))) &&
 				(strings.Contains(repl, "role:master") || strings.Contains(repl, "master_link_status:up")) {
 				break
 			}
