@@ -126,3 +126,56 @@ func Slot(key string) int {
 	}
 	return int(crc) % clusterSlots
 }
+
+// IsQueue reports whether qname is a queue hookq enqueues to with some
+// number of shards: Queue, or a shard name of NewShards.
+func IsQueue(qname string) bool {
+	rest, ok := strings.CutPrefix(qname, Queue+"-")
+	if !ok {
+		return qname == Queue
+	}
+	for _, p := range strings.SplitN(rest, "-", 2) {
+		if _, err := strconv.Atoi(p); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// DetectShards is the largest shard count whose queues all appear in
+// registered (the queues of AllQueues), else one shard: what a tool
+// without the config (hookqctl) assumes the deployment uses.
+func DetectShards(registered []string) Shards {
+	have := map[string]bool{}
+	for _, q := range registered {
+		have[q] = true
+	}
+	for n := 64; n > 1; n-- {
+		s := NewShards(n)
+		all := true
+		for _, name := range s.Names() {
+			all = all && have[name]
+		}
+		if all {
+			return s
+		}
+	}
+	return Shards{}
+}
+
+// MarkKeyIn is the dedupe mark of an event in queue qname's slot.
+func MarkKeyIn(qname, source, eventID string) string { return markKey(qname, source, eventID) }
+
+// SplitMarkKey parses a dedupe mark key of any shard.
+func SplitMarkKey(key string) (qname, source, eventID string, ok bool) {
+	rest, ok := strings.CutPrefix(key, "hookq:{")
+	if !ok {
+		return "", "", "", false
+	}
+	qname, rest, ok = strings.Cut(rest, "}:seen:")
+	if !ok {
+		return "", "", "", false
+	}
+	source, eventID, ok = strings.Cut(rest, ":")
+	return qname, source, eventID, ok
+}

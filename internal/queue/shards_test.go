@@ -51,3 +51,23 @@ func TestShards(t *testing.T) {
 	}
 	t.Logf("3 shards: %v", NewShards(3).Names())
 }
+
+func TestDetectShards(t *testing.T) {
+	three := NewShards(3).Names()
+	for _, c := range []struct {
+		registered []string
+		want       int
+	}{{nil, 1}, {[]string{Queue}, 1}, {append([]string{Queue, "other"}, three...), 3}, {three[:2], 1}, {NewShards(8).Names(), 8}} {
+		if got := len(DetectShards(c.registered).Names()); got != c.want {
+			t.Errorf("DetectShards(%v) = %d shards, want %d", c.registered, got, c.want)
+		}
+	}
+	for name, want := range map[string]bool{Queue: true, "webhooks-0": true, "webhooks-2-2": true, "webhooks-x": false, "other": false, "webhooks-1-": false} {
+		if IsQueue(name) != want {
+			t.Errorf("IsQueue(%q) != %v", name, want)
+		}
+	}
+	if q, s, id, ok := SplitMarkKey(NewShards(3).MarkKey("stripe", "evt:1")); !ok || !IsQueue(q) || s != "stripe" || id != "evt:1" {
+		t.Errorf("SplitMarkKey: %q %q %q %v", q, s, id, ok)
+	}
+}
