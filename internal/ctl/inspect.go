@@ -142,8 +142,9 @@ func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts
 	if len(scanFor) > 0 {
 		w.Scanned = true
 		known := len(refs)
+		// Task hashes of every shard (queue.TaskKey: asynq:{<queue>}:t:<id>).
 		trunc, err := c.scan(ctx, escapeGlob("asynq:{"+queue.Queue)+"*}:t:*:*:"+escapeGlob(eventID), func(key string) {
-			q, id, ok := strings.Cut(strings.TrimPrefix(key, "asynq:{"), "}:t:")
+			q, id, ok := queue.SplitTaskKey(key)
 			if !ok || !queue.IsQueue(q) {
 				return
 			}

@@ -11,6 +11,7 @@ package queue
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +38,15 @@ func TaskKeyPrefix(qname string) string { return QueueKeyPrefix(qname) + "t:" }
 
 // TaskKey is the hash of one task (msg, state, pending_since…).
 func TaskKey(qname, id string) string { return TaskKeyPrefix(qname) + id }
+
+// SplitTaskKey parses a TaskKey.
+func SplitTaskKey(key string) (qname, id string, ok bool) {
+	rest, ok := strings.CutPrefix(key, "asynq:{")
+	if !ok {
+		return "", "", false
+	}
+	return strings.Cut(rest, "}:t:")
+}
 
 // PendingKey is the list of pending task ids of qname.
 func PendingKey(qname string) string { return QueueKeyPrefix(qname) + "pending" }

@@ -67,6 +67,9 @@ func TestDetectShards(t *testing.T) {
 			t.Errorf("IsQueue(%q) != %v", name, want)
 		}
 	}
+	if q, id, ok := SplitTaskKey(TaskKey("webhooks-1", "stripe:app:evt:1")); !ok || q != "webhooks-1" || id != "stripe:app:evt:1" {
+		t.Errorf("SplitTaskKey: %q %q %v", q, id, ok)
+	}
 	if q, s, id, ok := SplitMarkKey(NewShards(3).MarkKey("stripe", "evt:1")); !ok || !IsQueue(q) || s != "stripe" || id != "evt:1" {
 		t.Errorf("SplitMarkKey: %q %q %q %v", q, s, id, ok)
 	}
