@@ -70,18 +70,26 @@ func TestCluster(t *testing.T) {
 		}
 		t.Logf("shard %s: processed %d", name, info.Processed)
 	}
-	req, _ := http.NewRequest(http.MethodGet, s.ingestAdm+"/monitoring/api/queues", nil)
-	req.SetBasicAuth("ops", "dash-pass")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, name := range shards.Names() {
-		if resp.StatusCode != 200 || !strings.Contains(string(b), `"`+name+`"`) {
-			t.Fatalf("dashboard over the cluster does not list %s: %d %s", name, resp.StatusCode, b)
+	dash := func(path string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, s.ingestAdm+"/monitoring/api/"+path, nil)
+		req.SetBasicAuth("ops", "dash-pass")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
 		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, b := dash("queues")
+	for _, name := range shards.Names() {
+		if code != 200 || !strings.Contains(b, `"`+name+`"`) {
+			t.Fatalf("dashboard over the cluster does not list %s: %d %s", name, code, b)
+		}
+	}
+	// Asynqmon's Redis page takes its cluster form (node list) from the client type.
+	if code, b := dash("redis_info"); code != 200 || !strings.Contains(b, `"queue_locations"`) {
+		t.Fatalf("dashboard redis info over the cluster: %d %.300s", code, b)
 	}
 }
 
