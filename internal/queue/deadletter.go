@@ -14,10 +14,10 @@ import (
 )
 
 // DeadLetterStream is the Redis stream every dead-lettered event is copied
-// to before Asynq archives it. It is one stream for every shard, so on a
-// Redis Cluster it lives on one master (the slot of {webhooks}): dead
-// letters are rare, and one stream keeps one order and one bound, so a trim never loses its payload. Its size
-// is bounded by entries and by bytes (DeadLetterLimits); entries removed to
+// to before Asynq archives it, so a trim never loses its payload. It is one
+// stream for every shard, so on a Redis Cluster it lives on one master (the
+// slot of {webhooks}): dead letters are rare, and one stream keeps one
+// order and one bound. Its size is bounded by entries and by bytes (DeadLetterLimits); entries removed to
 // stay in bounds are reported to the caller, never dropped silently.
 // DeadLetterStreamBytes counts the bytes of its entries (field names and
 // values), which is what the byte bound applies to.
