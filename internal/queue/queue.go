@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,11 +34,13 @@ const Queue = "webhooks"
 
 // Enqueuer runs the dedupe+enqueue protocol.
 type Enqueuer struct {
-	rdb    redis.UniversalClient
-	b      *batcher
-	ack    *replicaAck // nil: answer once the master has the writes
-	shards Shards
-	queues published
+	rdb redis.UniversalClient
+	// batchers holds one batcher per queue (shard): a batch then goes to
+	// one master, and a stalled master holds only its own shard's requests.
+	batchers sync.Map    // queue name → *batcher
+	ack      *replicaAck // nil: answer once the master has the writes
+	shards   Shards
+	queues   published
 }
 
 // WithShards spreads events over s (default: the one queue Queue).
@@ -66,7 +69,15 @@ func (q *Enqueuer) WithReplicaAck(rdb redis.UniversalClient, n int, timeout time
 // NewEnqueuer returns an Enqueuer on rdb; the caller owns rdb. Concurrent
 // calls share pipelined round trips (batch.go).
 func NewEnqueuer(rdb redis.UniversalClient) *Enqueuer {
-	return &Enqueuer{rdb: rdb, b: &batcher{rdb: rdb}}
+	return &Enqueuer{rdb: rdb}
+}
+
+func (q *Enqueuer) batcher(qname string) *batcher {
+	if b, ok := q.batchers.Load(qname); ok {
+		return b.(*batcher)
+	}
+	b, _ := q.batchers.LoadOrStore(qname, &batcher{rdb: q.rdb})
+	return b.(*batcher)
 }
 
 // MarkKey is the dedupe mark of an event with one shard; Shards.MarkKey
@@ -156,7 +167,7 @@ func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Dura
 		keys = append(keys, TaskKey(qname, id))
 		args = append(args, id, encodeTaskMessage(webhook.TaskType(t.Route), p, headers, id, qname, t.MaxRetry, t.Timeout, t.Retention))
 	}
-	n, err := q.run(ctx, keys, args)
+	n, err := q.run(ctx, qname, keys, args)
 	if err != nil {
 		return false, fmt.Errorf("queue: enqueue %s: %w: %v", ev.Summary(), webhook.ErrQueueUnavailable, err)
 	}
@@ -165,9 +176,9 @@ func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Dura
 
 // run executes the script, and WAIT after it when replicas must acknowledge.
 // A duplicate answer waits too: the mark it found may not be replicated yet.
-func (q *Enqueuer) run(ctx context.Context, keys []string, args []any) (int, error) {
+func (q *Enqueuer) run(ctx context.Context, qname string, keys []string, args []any) (int, error) {
 	if q.ack == nil {
-		return q.b.run(ctx, keys, args)
+		return q.batcher(qname).run(ctx, keys, args)
 	}
 	var conn interface {
 		Pipelined(context.Context, func(redis.Pipeliner) error) ([]redis.Cmder, error)
