@@ -60,14 +60,6 @@ type Redis struct {
 	AckTimeout  time.Duration `yaml:"ack_timeout"` // default 1s; below ingest.redis_timeout
 }
 
-// Queue shapes the Asynq queues webhook tasks go to.
-type Queue struct {
-	// Shards > 1 spreads events over that many queues (one Redis Cluster
-	// slot each, placed on different masters); every process of a
-	// deployment must use the same value. Default 1: the queue "webhooks".
-	Shards int `yaml:"shards"`
-}
-
 type Ingest struct {
 	Listen       string `yaml:"listen"`         // default ":8080"
 	AdminListen  string `yaml:"admin_listen"`   // default "127.0.0.1:9090"
@@ -582,4 +574,12 @@ func AdminIsLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// Queue shapes the Asynq queues webhook tasks go to.
+type Queue struct {
+	// Shards > 1 spreads events over that many queues (one Redis Cluster
+	// slot each, placed on different masters); every process of a
+	// deployment must use the same value. Default 1: the queue "webhooks".
+	Shards int `yaml:"shards"`
 }

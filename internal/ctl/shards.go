@@ -13,6 +13,9 @@ import (
 	"github.com/hookq/hookq/internal/queue"
 )
 
+// With queue.shards, "queue.Queue" in this package's comments means every
+// shard: each command reads every hookq queue.
+
 // queues lists hookq's queues in this Redis (queue.Queue and every shard
 // ever registered, whatever queue.shards is now), sorted: commands read
 // them all, so tasks left in a queue of an earlier shard count stay
