@@ -147,10 +147,14 @@ func IsQueue(qname string) bool {
 // without the config (hookqctl) assumes the deployment uses.
 func DetectShards(registered []string) Shards {
 	have := map[string]bool{}
+	shardNames := 0 // n shards need n registered shard names: try no larger n
 	for _, q := range registered {
 		have[q] = true
+		if q != Queue && IsQueue(q) {
+			shardNames++
+		}
 	}
-	for n := 64; n > 1; n-- {
+	for n := min(shardNames, 64); n > 1; n-- {
 		s := NewShards(n)
 		all := true
 		for _, name := range s.Names() {
