@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: all build run demo test browser fuzz fuzz-long bench bench-scale load chaos failover failover-cluster vet deploy-check clean
+.PHONY: all build run demo test browser fuzz fuzz-long bench bench-scale load chaos failover vet deploy-check clean
 
 all: build
 
@@ -108,19 +108,20 @@ chaos:
 	@bash deploy/dev/ensure-redis.sh
 	HOOKQ_CHAOS=long $(GO) test -count=1 -timeout 25m -run '^TestChaos(Spool)?$$' -v ./internal/chaos
 
-## failover: ingest + worker on redis-sentinel://, kill -9 the master under load (Sentinel down-after 5 s);
-## once with ack_replicas 0, once with 1 on two replicas; a minute of traffic after each failover and
-## every acknowledged event waited for (about 4 min). `make test` runs the short version (about 45 s).
-failover:
-	@bash deploy/dev/ensure-redis.sh
-	HOOKQ_FAILOVER=long $(GO) test -count=1 -timeout 10m -run '^TestSentinelFailover$$' -v ./internal/e2e
-
+.PHONY: failover-cluster
 ## failover-cluster: ingest + worker on redis-cluster:// (3 masters, 3 replicas and a spare, node timeout 5 s,
 ## queue.shards 3, ack_replicas 1), kill -9 the master of one shard under load; a minute of traffic after
 ## the failover and every acknowledged event waited for (about 2-5 min). `make test` runs the short version (about 30 s).
 failover-cluster:
 	@bash deploy/dev/ensure-redis.sh
 	HOOKQ_FAILOVER=long $(GO) test -count=1 -timeout 10m -run '^TestClusterFailover$$' -v ./internal/e2e
+
+## failover: ingest + worker on redis-sentinel://, kill -9 the master under load (Sentinel down-after 5 s);
+## once with ack_replicas 0, once with 1 on two replicas; a minute of traffic after each failover and
+## every acknowledged event waited for (about 4 min). `make test` runs the short version (about 45 s).
+failover:
+	@bash deploy/dev/ensure-redis.sh
+	HOOKQ_FAILOVER=long $(GO) test -count=1 -timeout 10m -run '^TestSentinelFailover$$' -v ./internal/e2e
 
 deploy-check:
 	bash deploy/check.sh
