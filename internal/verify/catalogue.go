@@ -52,6 +52,8 @@ var primitives = map[string]func(Spec, Params) (Verifier, error){
 	"linear":           bespoke(newLinear),
 	"zoom":             bespoke(newZoom),
 	"sendgrid":         bespoke(newSendGrid),
+	"graph":            bespoke(newGraph),
+	"sns":              bespoke(newSNS),
 }
 
 func bespoke(f func(Spec) (Verifier, error)) func(Spec, Params) (Verifier, error) {
@@ -102,6 +104,9 @@ var presets = func() map[string]Preset {
 		}
 		if _, ok := challenges[p.Params.Challenge]; p.Params.Challenge != "" && !ok {
 			panic("verify: preset " + p.Name + ": unknown challenge " + p.Params.Challenge)
+		}
+		if _, ok := probes[p.Params.Probe]; p.Params.Probe != "" && !ok {
+			panic("verify: preset " + p.Name + ": unknown probe " + p.Params.Probe)
 		}
 		m[p.Name] = p
 	}
