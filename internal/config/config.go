@@ -177,13 +177,15 @@ type Verifier struct {
 	TimestampHeader string          `yaml:"timestamp_header"`
 	SignedPayload   string          `yaml:"signed_payload"`
 	IDHeader        string          `yaml:"id_header"`
+	VerifyToken     verify.Secret   `yaml:"verify_token"` // meta, whatsapp: the token their GET handshake carries
 }
 
 // Spec converts to the verifier's own Spec.
 func (v Verifier) Spec() verify.Spec {
 	return verify.Spec{Type: v.Type, Secrets: v.Secrets, Tolerance: v.Tolerance, URL: v.URL,
 		Header: v.Header, Prefix: v.Prefix, Algorithm: v.Algorithm, Encoding: v.Encoding,
-		TimestampHeader: v.TimestampHeader, SignedPayload: v.SignedPayload, IDHeader: v.IDHeader}
+		TimestampHeader: v.TimestampHeader, SignedPayload: v.SignedPayload, IDHeader: v.IDHeader,
+		VerifyToken: v.VerifyToken}
 }
 
 type Field struct {

@@ -94,10 +94,10 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, to
 					return 0, "", nil, err
 				}
 			}
-			if hs, ok := src.Verifier.(verify.Handshaker); ok {
-				if resp, ok := hs.Handshake(req); ok {
-					return http.StatusOK, "handshake", resp, nil
-				}
+			if resp, ok, err := handshake(reqCtx, src.Verifier, req); err != nil {
+				return 0, "", nil, err
+			} else if ok {
+				return http.StatusOK, "handshake", resp, nil
 			}
 			p := newPayload(body, src.Format)
 			if ev.ID, err = p.eventID(c.Request.Header, src.EventID, req.Signed); err != nil {
