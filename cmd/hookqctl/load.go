@@ -47,7 +47,8 @@ func cmdLoad(ctx context.Context, args []string, getenv func(string) string, std
 		if c.Name == *source {
 			v := c.Verifier
 			src = &sign.Request{Type: v.Type, Secret: string(v.Secrets[0]), Header: v.Header, Prefix: v.Prefix,
-				Algorithm: v.Algorithm, Encoding: v.Encoding, TimestampHeader: v.TimestampHeader, SignedPayload: v.SignedPayload}
+				Algorithm: v.Algorithm, Encoding: v.Encoding, TimestampHeader: v.TimestampHeader, SignedPayload: v.SignedPayload,
+				URL: v.URL, BodyFormat: c.BodyFormat}
 		}
 	}
 	if src == nil {
@@ -92,12 +93,16 @@ func cmdLoad(ctx context.Context, args []string, getenv func(string) string, std
 				body, _ := json.Marshal(map[string]any{"id": id, "type": *typ, "data": map[string]any{"payment_id": "pay_" + id, "amount": 5000, "currency": "PKR", "pad": pad}})
 				r := *src
 				r.Body, r.Now, r.EventID, r.EventType = body, time.Now(), id, *typ
-				h, err := sign.Sign(r)
+				signed, err := sign.Build(r)
 				if err != nil {
 					return
 				}
-				req, _ := http.NewRequest(http.MethodPost, s.base+"/webhooks/"+*source, bytes.NewReader(body))
-				req.Header = h
+				target := s.base + "/webhooks/" + *source
+				if signed.Query != "" {
+					target += "?" + signed.Query
+				}
+				req, _ := http.NewRequest(http.MethodPost, target, bytes.NewReader(signed.Body))
+				req.Header = signed.Header
 				req.Header.Set("Content-Type", "application/json")
 				t0 := time.Now()
 				resp, err := client.Do(req)

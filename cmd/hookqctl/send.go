@@ -18,6 +18,7 @@ import (
 
 	"github.com/hookq/hookq/internal/config"
 	"github.com/hookq/hookq/internal/sign"
+	"github.com/hookq/hookq/internal/verify"
 )
 
 type sender struct {
@@ -74,24 +75,32 @@ func (s *sender) send(ctx context.Context, d delivery) (int, string, error) {
 	if d.forge {
 		secret = sign.Forged(v.Type, secret)
 	}
-	h, err := sign.Sign(sign.Request{Type: v.Type, Secret: secret, Body: d.body, Now: time.Now(),
-		Header: v.Header, Prefix: v.Prefix, Algorithm: v.Algorithm, Encoding: v.Encoding,
+	signed, err := sign.Build(sign.Request{Type: v.Type, Secret: secret, Body: d.body, Now: time.Now(),
+		Header: v.Header, Prefix: v.Prefix, Algorithm: v.Algorithm, Encoding: v.Encoding, BodyFormat: src.BodyFormat,
 		TimestampHeader: v.TimestampHeader, SignedPayload: v.SignedPayload, EventID: d.id, EventType: d.typ, URL: v.URL})
 	if err != nil {
 		return 0, "", err
 	}
+	h := signed.Header
 	if src.EventID.Header != "" && h.Get(src.EventID.Header) == "" {
 		h.Set(src.EventID.Header, d.id)
 	}
 	if src.EventType.Header != "" && h.Get(src.EventType.Header) == "" {
 		h.Set(src.EventType.Header, d.typ)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/webhooks/"+d.source, bytes.NewReader(d.body))
+	target := s.base + "/webhooks/" + d.source
+	if signed.Query != "" {
+		target += "?" + signed.Query
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(signed.Body))
 	if err != nil {
 		return 0, "", err
 	}
 	req.Header = h
 	req.Header.Set("Content-Type", "application/json")
+	if k, ok := verify.Lookup(v.Type); ok && k.Format(src.Spec()) == verify.FormatForm {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return 0, "", err

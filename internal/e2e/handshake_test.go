@@ -192,7 +192,6 @@ func hmacB64(key, msg string) string {
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-
 // TestHandshakes runs every provider handshake against the real ingest and
 // worker over HTTP: answered as each provider requires, never enqueued,
 // and the source's signed events still flow to the destination.
