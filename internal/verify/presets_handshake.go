@@ -42,7 +42,7 @@ var catalogueHandshakes = []Preset{
 		Params:    Params{Headers: []string{"X-Hook-Signature"}, Probe: "asana"},
 		EventType: Field{JSON: "events.0.action"},
 		Handshake: "X-Hook-Secret (first POST, unsigned, echoed)",
-		Setup:     "configure any placeholder secret, create the webhook (hookq echoes X-Hook-Secret), then set the secret to the X-Hook-Secret value Asana sent (logged nowhere: read it from Asana's response to the webhook creation) and restart",
+		Setup:     "start with a placeholder secret; hookq echoes X-Hook-Secret when the webhook is created but neither stores nor logs it: capture it on its way in and set it as the secret",
 		Docs:      "https://developers.asana.com/docs/webhooks-guide",
 		Covers:    "body", Uncovered: "time"},
 	{Name: "microsoft-graph", Primitive: "graph", Body: "json",
