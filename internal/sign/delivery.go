@@ -37,7 +37,7 @@ type Delivery struct {
 var ErrNeedsKey = errors.New("signing needs the provider's private key, which a source's config never holds")
 
 // keyed are the primitives whose deliveries need Request.Key.
-var keyed = map[string]bool{"asymmetric": true, "discord": true, "sendgrid": true, "sns": true}
+var keyed = map[string]bool{"asymmetric": true, "discord": true, "sendgrid": true, "sns": true, "paypal": true}
 
 // builders sign the hand-written schemes that Sign does not: each returns
 // the whole delivery.
@@ -172,6 +172,9 @@ var builders = map[string]func(r Request) (Delivery, error){
 	// own hosts; no key a source can configure signs one its verifier accepts.
 	"sns": func(Request) (Delivery, error) {
 		return Delivery{}, fmt.Errorf("aws-sns: %w: AWS signs with the certificate at SigningCertURL, served only from sns.<region>.amazonaws.com", ErrNeedsKey)
+	},
+	"paypal": func(Request) (Delivery, error) {
+		return Delivery{}, fmt.Errorf("paypal: %w: PayPal signs with the certificate at PAYPAL-CERT-URL, served only from api.paypal.com", ErrNeedsKey)
 	},
 }
 

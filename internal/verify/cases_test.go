@@ -60,6 +60,7 @@ func handCases() map[string]verifytest.Case {
 		"sendgrid":         sendgridCase(0),
 		"aws-sns":          snsCase(),
 		"microsoft-graph":  graphCase(),
+		"paypal":           paypalCase(),
 	}
 }
 

@@ -54,6 +54,7 @@ var primitives = map[string]func(Spec, Params) (Verifier, error){
 	"sendgrid":         bespoke(newSendGrid),
 	"graph":            bespoke(newGraph),
 	"sns":              bespoke(newSNS),
+	"paypal":           bespoke(newPayPal),
 }
 
 func bespoke(f func(Spec) (Verifier, error)) func(Spec, Params) (Verifier, error) {
@@ -128,6 +129,7 @@ var signatureHeaders = map[string][]string{
 	"linear":           {"Linear-Signature"},
 	"zoom":             {"x-zm-signature"},
 	"sendgrid":         {"X-Twilio-Email-Event-Webhook-Signature"},
+	"paypal":           {"Paypal-Transmission-Sig"},
 }
 
 // SignatureHeaders returns the headers of which a delivery for spec must

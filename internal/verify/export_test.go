@@ -1,5 +1,5 @@
 package verify
 
-// SNSClient lets tests route aws-sns certificate fetches and subscription
+// SNSClient lets tests route certificate fetches (aws-sns, paypal) and subscription
 // confirmations to a local TLS server; the host allow-list still applies.
-var SNSClient = &snsClient
+var SNSClient = &certClient

@@ -113,7 +113,7 @@ func TestEveryPrimitiveIsFuzzed(t *testing.T) {
 		"mailgun": "mailgun", "linear": "linear", "zoom": "zoom", "sendgrid": "sendgrid",
 		"hmac-body": "github, shopify, intercom", "hmac-timestamp": "sanity, orb", "hmac-url": "FuzzHMACFields (same parser; only the template differs)",
 		"digest": "FuzzHMACTimestampHeader (same parser; only the hash differs)", "asymmetric": "telnyx", "shared-secret": "gitlab, postmark",
-		"graph": "FuzzGraph", "sns": "FuzzSNS (whole bodies)"}
+		"graph": "FuzzGraph", "sns": "FuzzSNS (whole bodies)", "paypal": "FuzzPayPal"}
 	for _, p := range verify.Primitives() {
 		if _, ok := fuzzed[p]; !ok && usedBy(p) {
 			t.Errorf("primitive %s is used by a preset but has no fuzz target", p)

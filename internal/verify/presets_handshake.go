@@ -61,4 +61,13 @@ var catalogueHandshakes = []Preset{
 		Setup:     "secrets = the topic ARNs this source accepts (a signature proves SNS sent it, not whose topic); raw message delivery off",
 		Docs:      "https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html",
 		Covers:    "message, subject, id, timestamp, topic", Uncovered: "HTTP headers; time unless tolerance is set"},
+	// Verified offline, as PayPal documents, rather than by calling its
+	// verify-webhook-signature API: no credentials, no round trip.
+	{Name: "paypal", Primitive: "paypal", Body: "json",
+		EventID: Field{JSON: "id"}, EventType: Field{JSON: "event_type"},
+		Signature: "`PAYPAL-TRANSMISSION-SIG` (RSA SHA-256 over transmission id, time, webhook id and the body's CRC32) with the certificate at `PAYPAL-CERT-URL` (https, host `api.paypal.com` or `api.sandbox.paypal.com`, cached)",
+		Window:    "none (set `tolerance` to check `PAYPAL-TRANSMISSION-TIME`)",
+		Setup:     "secrets = the webhook IDs this source accepts (from the app's webhook settings)",
+		Docs:      "https://developer.paypal.com/api/rest/webhooks/rest/#link-selfverificationmethod",
+		Covers:    "body (CRC32), transmission id and time, webhook id", Uncovered: "time unless tolerance is set; the body only through CRC32 (each transmission id is bound to its first body in Redis for 72h or 2 × tolerance: another body with it is refused)"},
 }

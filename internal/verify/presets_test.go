@@ -279,6 +279,7 @@ var handWritten = map[string]string{
 	"dropbox":         "conformance only, no published vector; TestChallenges (challenge)",
 	"asana":           "conformance only, no published vector; TestProbes (X-Hook-Secret)",
 	"microsoft-graph": "TestGraphBodies (Learn's example notification), TestProbes (validationToken)",
+	"paypal":          "TestPayPal, TestPayPalDeliveries: PayPal's documented signed string with a test certificate (no published signed delivery with its certificate)",
 	"aws-sns":         "TestSNS, TestSNSMessages: AWS's documented string to sign with a test certificate (AWS's examples carry redacted signatures)",
 	// No published vector; cross-checked against the official Go SDK.
 	"line": "TestLineAgainstSDK", "buildkite": "TestBuildkiteAgainstSDK",

@@ -6,18 +6,14 @@ import (
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hookq/hookq/internal/webhook"
@@ -39,22 +35,13 @@ type Confirmer interface {
 // regional endpoints (the .cn partition included), over HTTPS.
 var snsHost = regexp.MustCompile(`^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$`)
 
-// snsClient fetches certificates and confirms subscriptions. It follows no
-// redirect: a redirect could leave the allow-list.
-var snsClient = &http.Client{
-	Timeout:       2 * time.Second, // a fetch and a confirmation fit in the 5 s answer budget
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-}
-
 // sns verifies AWS SNS HTTP(S) deliveries. The signature is in the body;
 // it proves that SNS sent the message, not which AWS account's topic did,
 // so the secrets are the topic ARNs this source accepts.
 type sns struct {
 	topics []string
 	tol    time.Duration
-	client *http.Client
-	hostOK func(host string) bool
-	certs  *certCache
+	certs  *certSource
 }
 
 func newSNS(s Spec) (Verifier, error) {
@@ -63,7 +50,7 @@ func newSNS(s Spec) (Verifier, error) {
 			return nil, fmt.Errorf("aws-sns: secret %d: want a topic ARN (arn:aws:sns:…)", i)
 		}
 	}
-	v := &sns{tol: s.Tolerance, client: snsClient, hostOK: snsHost.MatchString, certs: &certCache{m: map[string]*rsa.PublicKey{}}}
+	v := &sns{tol: s.Tolerance, certs: newCertSource(snsHost.MatchString)}
 	for _, t := range s.Secrets {
 		v.topics = append(v.topics, string(t))
 	}
@@ -137,12 +124,9 @@ func (v *sns) Verify(r *Request) error {
 	if err != nil {
 		return invalid("aws-sns", "Signature is not base64")
 	}
-	if err := v.allowed(m.SigningCertURL); err != nil {
-		return invalid("aws-sns", "SigningCertURL: "+err.Error())
-	}
-	key, err := v.certs.get(m.SigningCertURL, v.fetchKey)
+	key, err := v.certs.key(m.SigningCertURL)
 	if err != nil {
-		return fmt.Errorf("aws-sns: signing certificate: %v: %w", err, webhook.ErrInvalidSignature)
+		return fmt.Errorf("aws-sns: SigningCertURL: %v: %w", err, webhook.ErrInvalidSignature)
 	}
 	var digest []byte
 	if h == crypto.SHA1 {
@@ -176,46 +160,6 @@ func (v *sns) Verify(r *Request) error {
 	return nil
 }
 
-// allowed checks a URL SNS names against the host allow-list.
-func (v *sns) allowed(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.User != nil || u.Port() != "" || !v.hostOK(u.Hostname()) {
-		return errors.New("not an https URL of an SNS endpoint")
-	}
-	return nil
-}
-
-// maxCert bounds a fetched certificate: SNS's are about 2 KiB.
-const maxCert = 64 << 10
-
-func (v *sns) fetchKey(certURL string) (*rsa.PublicKey, error) {
-	resp, err := v.client.Get(certURL)
-	if err != nil {
-		return nil, fmt.Errorf("fetch failed")
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch answered %d", resp.StatusCode)
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxCert))
-	if err != nil {
-		return nil, fmt.Errorf("fetch failed")
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		return nil, errors.New("not PEM")
-	}
-	c, err := x509.ParseCertificate(blk.Bytes)
-	if err != nil {
-		return nil, errors.New("not a certificate")
-	}
-	k, ok := c.PublicKey.(*rsa.PublicKey)
-	if !ok {
-		return nil, errors.New("not an RSA key")
-	}
-	return k, nil
-}
-
 // Confirm answers SubscriptionConfirmation by calling its SubscribeURL
 // (same allow-list), and UnsubscribeConfirmation with a plain 200; neither
 // is enqueued. Notifications are not handshakes.
@@ -231,14 +175,14 @@ func (v *sns) Confirm(ctx context.Context, r *Request) ([]byte, bool, error) {
 	default:
 		return nil, false, nil
 	}
-	if err := v.allowed(m.SubscribeURL); err != nil {
+	if err := v.certs.allowed(m.SubscribeURL); err != nil {
 		return nil, true, fmt.Errorf("aws-sns: SubscribeURL: %v: %w", err, webhook.ErrMalformedPayload)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.SubscribeURL, nil)
 	if err != nil {
 		return nil, true, fmt.Errorf("aws-sns: SubscribeURL: %w", webhook.ErrMalformedPayload)
 	}
-	resp, err := v.client.Do(req)
+	resp, err := certClient.Do(req)
 	if err != nil {
 		return nil, true, fmt.Errorf("aws-sns: calling SubscribeURL: %w", ErrConfirmFailed)
 	}
@@ -248,34 +192,4 @@ func (v *sns) Confirm(ctx context.Context, r *Request) ([]byte, bool, error) {
 		return nil, true, fmt.Errorf("aws-sns: SubscribeURL answered %d: %w", resp.StatusCode, ErrConfirmFailed)
 	}
 	return []byte(`{"status":"subscribed"}`), true, nil
-}
-
-// certCache keeps fetched keys by URL. SNS names a certificate by its
-// content, so an entry never goes stale; the cache is bounded so that
-// URLs an attacker varies cannot grow it without end.
-type certCache struct {
-	mu sync.Mutex
-	m  map[string]*rsa.PublicKey
-}
-
-const maxCachedCerts = 64
-
-func (c *certCache) get(u string, fetch func(string) (*rsa.PublicKey, error)) (*rsa.PublicKey, error) {
-	c.mu.Lock()
-	k, ok := c.m[u]
-	c.mu.Unlock()
-	if ok {
-		return k, nil
-	}
-	k, err := fetch(u)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if len(c.m) >= maxCachedCerts {
-		clear(c.m)
-	}
-	c.m[u] = k
-	c.mu.Unlock()
-	return k, nil
 }

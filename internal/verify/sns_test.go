@@ -31,7 +31,7 @@ import (
 // host: the allow-list is the production one.
 const snsCertURL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-hookqtest.pem"
 
-// snsFix is a local stand-in for SNS's endpoint: it serves a test
+// snsFix is a local stand-in for SNS's endpoint (and PayPal's certificate host): it serves a test
 // certificate and records subscription confirmations. Every aws-sns
 // verifier the test binary builds reaches it through verify.SNSClient,
 // which dials it whatever the host; the certificate is self-signed here.
@@ -65,7 +65,7 @@ func snsFixture(tb testing.TB) *snsFix {
 		pemCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 		srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch {
-			case r.URL.Path == "/SimpleNotificationService-hookqtest.pem":
+			case r.URL.Path == "/SimpleNotificationService-hookqtest.pem" || r.URL.Path == "/v1/notifications/certs/CERT-hookqtest":
 				f.certGets.Add(1)
 				w.Write(pemCert)
 			case r.URL.Query().Get("Action") == "ConfirmSubscription":
