@@ -8,7 +8,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/hookq/hookq/internal/webhook"
 	"io"
 	"sort"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/hookq/hookq/internal/app"
 	"github.com/hookq/hookq/internal/ctl"
 	"github.com/hookq/hookq/internal/queue"
+	"github.com/hookq/hookq/internal/webhook"
 )
 
 const dlqUsage = `usage: hookqctl dlq SUBCOMMAND [flags] [ID...]
