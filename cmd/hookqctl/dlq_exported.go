@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/hookq/hookq/internal/ctl"
 )
@@ -29,15 +27,13 @@ func dlqExportedCmd(fs *flag.FlagSet, e *procEnv) runFunc {
 			if entries == nil {
 				entries = []ctl.Exported{}
 			}
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(entries)
+			return writeJSON(e.stdout, entries)
 		}
 		if len(entries) == 0 {
 			fmt.Fprintln(e.stdout, "the dead-letter stream is empty in", conn.where)
 			return nil
 		}
-		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		tw := newTable(e.stdout)
 		fmt.Fprintln(tw, "STREAM ID\tTASK ID\tEVENT TYPE\tDEAD-LETTERED AT\tERROR")
 		for _, e := range entries {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.StreamID, e.TaskID, dash(e.EventType), e.DeadLetteredAt, dash(oneLine(e.Error, 60)))

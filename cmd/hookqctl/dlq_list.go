@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/hookq/hookq/internal/ctl"
@@ -39,15 +37,13 @@ func dlqListCmd(fs *flag.FlagSet, e *procEnv) runFunc {
 			if tasks == nil {
 				tasks = []*ctl.Task{}
 			}
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(tasks)
+			return writeJSON(e.stdout, tasks)
 		}
 		if total == 0 {
 			fmt.Fprintln(e.stdout, "no dead-lettered tasks match in", conn.where)
 			return nil
 		}
-		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+		tw := newTable(e.stdout)
 		fmt.Fprintln(tw, "TASK ID\tSOURCE\tROUTE\tEVENT ID\tEVENT TYPE\tLAST FAILED\tRETRIED\tLAST ERROR")
 		for _, t := range tasks {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\n", t.ID, t.Source, t.Route, t.EventID, dash(t.EventType),

@@ -10,8 +10,8 @@ import (
 // dlqRestoreCmd enqueues stream entries again for their routes.
 func dlqRestoreCmd(fs *flag.FlagSet, e *procEnv) runFunc {
 	conn := addConnFlags(fs, e)
-	return func(ctx context.Context, _ []string) error {
-		if fs.NArg() == 0 {
+	return func(ctx context.Context, ids []string) error {
+		if len(ids) == 0 {
 			return errors.New("dlq restore: give one or more STREAM_IDs (see dlq exported)")
 		}
 		c, closeFn, err := conn.open(e)
@@ -19,7 +19,7 @@ func dlqRestoreCmd(fs *flag.FlagSet, e *procEnv) runFunc {
 			return err
 		}
 		defer closeFn()
-		o, err := c.Restore(ctx, fs.Args(), nil)
+		o, err := c.Restore(ctx, ids, nil)
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/hookq/hookq/internal/ctl"
@@ -40,9 +39,7 @@ func dlqShowCmd(fs *flag.FlagSet, e *procEnv) runFunc {
 			for i, t := range tasks {
 				out[i] = newShowJSON(t)
 			}
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(out)
+			return writeJSON(e.stdout, out)
 		}
 		for i, t := range tasks {
 			if i > 0 {
@@ -93,7 +90,7 @@ func newShowJSON(t *ctl.Task) showJSON {
 }
 
 func showTask(w io.Writer, t *ctl.Task, now time.Time) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	row := func(k, v string) {
 		if v != "" {
 			fmt.Fprintf(tw, "%s\t%s\n", k, v)
