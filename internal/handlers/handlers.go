@@ -1,6 +1,7 @@
 // Package handlers holds business processing: the built-in examples from
 // hookq's seed (a payment, an order, an enrollment, a registration). Each is
-// idempotent, because Asynq may run a task twice.
+// idempotent, because Asynq may run a task twice. examples.go holds the
+// events that exercise them, which `hookqctl demo` and `trigger` send.
 package handlers
 
 import (
