@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -39,8 +40,14 @@ func sinkCmd(fs *flag.FlagSet, e *procEnv) runFunc {
 			<-ctx.Done()
 			srv.Close()
 		}()
-		fmt.Fprintf(e.stdout, "sink: listening on http://%s\n", *addr)
-		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		fmt.Fprintf(e.stdout, "sink: listening on http://%s\n", ln.Addr()) // the real port, for -listen host:0
+		mu.Unlock()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 		return nil
