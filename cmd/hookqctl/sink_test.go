@@ -36,7 +36,9 @@ func TestSink(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var out lockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"sink", "-listen", "127.0.0.1:0", "-status", "202"}, func(string) string { return "" }, &out, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"sink", "-listen", "127.0.0.1:0", "-status", "202"}, func(string) string { return "" }, &out, io.Discard)
+	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
