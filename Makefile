@@ -50,9 +50,31 @@ browser:
 	@set -o pipefail; HOOKQ_BROWSER=1 HOOKQ_ARTIFACTS=$(BIN)/artifacts \
 	  $(GO) test -count=1 -timeout 3m -run '^TestDashboardBrowser$$' -v ./internal/e2e 2>&1 | tee $(BIN)/browser.log | grep -E '^(---|ok|FAIL|\s+browser_test.go:.*saved)'
 
-vet:
-	@test -z "$$(gofmt -l cmd internal deploy)" || { echo "gofmt needed:"; gofmt -l cmd internal deploy; exit 1; }
+## vet: gofmt, goimports (import groups: std / third-party / hookq), go vet and staticcheck.
+## The linters are installed at pinned versions into bin/tools on first use; a version bump reinstalls.
+TOOLS := $(BIN)/tools
+STATICCHECK_VERSION := v0.8.2
+GOIMPORTS_VERSION := v0.52.0
+STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
+GOIMPORTS := $(TOOLS)/goimports-$(GOIMPORTS_VERSION)
+LINTDIRS := cmd internal deploy
+
+vet: $(STATICCHECK) $(GOIMPORTS)
+	@test -z "$$(gofmt -l $(LINTDIRS))" || { echo "gofmt needed:"; gofmt -l $(LINTDIRS); exit 1; }
+	@test -z "$$($(GOIMPORTS) -local github.com/hookq/hookq -l $(LINTDIRS))" || { \
+	  echo "goimports -local github.com/hookq/hookq needed:"; $(GOIMPORTS) -local github.com/hookq/hookq -l $(LINTDIRS); exit 1; }
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+$(STATICCHECK):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(abspath $(TOOLS)) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@mv $(TOOLS)/staticcheck $@
+
+$(GOIMPORTS):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(abspath $(TOOLS)) $(GO) install golang.org/x/tools/cmd/goimports@$(GOIMPORTS_VERSION)
+	@mv $(TOOLS)/goimports $@
 
 FUZZTIME ?= 30s
 ## fuzz: every header-parser fuzz target, and the task envelope's round trip, for FUZZTIME each (make fuzz-long: 5m each).

@@ -149,18 +149,6 @@ func slicesContains(s []string, v string) bool {
 	return false
 }
 
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // pad1K grows a case's body to about 1 KB, keeping its shape (JSON object,
 // JSON array or form).
 func pad1K(body []byte) []byte {
