@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookq/hookq/internal/config"
 	"github.com/hookq/hookq/internal/sign"
+	"github.com/hookq/hookq/internal/verify"
 )
 
 // Delivery is one event to send.
@@ -47,7 +48,8 @@ func (s *Sender) Base() string { return s.base }
 
 // Request returns d as a signed POST to the source's webhook URL. It fails
 // when the source is not configured, when its secrets are unset, or when
-// hookq cannot sign for its verifier (an asymmetric preset).
+// hookq cannot sign for its verifier (a key only the provider holds:
+// sign.ErrNeedsKey).
 func (s *Sender) Request(ctx context.Context, d Delivery) (*http.Request, error) {
 	src, ok := s.cfg.Source(d.Source)
 	if !ok {
@@ -61,24 +63,34 @@ func (s *Sender) Request(ctx context.Context, d Delivery) (*http.Request, error)
 	if d.Forge {
 		secret = sign.Forged(v.Type, secret)
 	}
-	h, err := sign.Sign(sign.Request{Type: v.Type, Secret: secret, Body: d.Body, Now: time.Now(),
-		Header: v.Header, Prefix: v.Prefix, Algorithm: v.Algorithm, Encoding: v.Encoding,
+	// Build, not Sign: some schemes sign inside the body (Linear, Mailgun,
+	// Graph) or add to the URL's query (Twilio).
+	signed, err := sign.Build(sign.Request{Type: v.Type, Secret: secret, Body: d.Body, Now: time.Now(),
+		Header: v.Header, Prefix: v.Prefix, Algorithm: v.Algorithm, Encoding: v.Encoding, BodyFormat: src.BodyFormat,
 		TimestampHeader: v.TimestampHeader, SignedPayload: v.SignedPayload, EventID: d.ID, EventType: d.Type, URL: v.URL})
 	if err != nil {
 		return nil, err
 	}
+	h := signed.Header
 	if src.EventID.Header != "" && h.Get(src.EventID.Header) == "" {
 		h.Set(src.EventID.Header, d.ID)
 	}
 	if src.EventType.Header != "" && h.Get(src.EventType.Header) == "" {
 		h.Set(src.EventType.Header, d.Type)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/webhooks/"+d.Source, bytes.NewReader(d.Body))
+	target := s.base + "/webhooks/" + d.Source
+	if signed.Query != "" {
+		target += "?" + signed.Query
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(signed.Body))
 	if err != nil {
 		return nil, err
 	}
 	req.Header = h
 	req.Header.Set("Content-Type", "application/json")
+	if k, ok := verify.Lookup(v.Type); ok && k.Format(src.Spec()) == verify.FormatForm {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
 	return req, nil
 }
 
