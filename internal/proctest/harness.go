@@ -21,8 +21,10 @@ import (
 type Options struct {
 	Name    string   // how logs name it; default: the binary's name
 	Config  string   // passed as -config
+	Args    []string // the arguments instead of -config Config, when not nil
 	Env     []string // the whole environment
 	LogPath string   // output appended to this file; empty: kept in memory
+	MaxLog  int      // in memory, keep about the last MaxLog bytes (0: all)
 }
 
 // Proc is one running hookq binary. Nothing reaps it in the background:
@@ -53,7 +55,11 @@ func Start(t testing.TB, bin string, o Options) *Proc {
 		o.Name = filepath.Base(bin)
 	}
 	p := &Proc{Name: o.Name, Config: o.Config, LogPath: o.LogPath, Started: time.Now(), done: make(chan struct{})}
-	p.Cmd = exec.Command(bin, "-config", o.Config)
+	args := o.Args
+	if args == nil {
+		args = []string{"-config", o.Config}
+	}
+	p.Cmd = exec.Command(bin, args...)
 	p.Cmd.Env = o.Env
 	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var f *os.File
@@ -65,7 +71,7 @@ func Start(t testing.TB, bin string, o Options) *Proc {
 		fmt.Fprintf(f, "=== start %s at %s\n", p.Name, p.Started.Format(time.RFC3339Nano))
 		p.Cmd.Stdout, p.Cmd.Stderr = f, f
 	} else {
-		w := lockedWriter{&p.mu, &p.buf}
+		w := lockedWriter{&p.mu, &p.buf, o.MaxLog}
 		p.Cmd.Stdout, p.Cmd.Stderr = w, w
 	}
 	if err := p.Cmd.Start(); err != nil {
@@ -129,6 +135,22 @@ func (p *Proc) Kill9() error {
 	return p.Wait()
 }
 
+// Stop sends SIGTERM, as an orchestrator would, and reaps the process; it
+// is killed if it has not exited within grace.
+func (p *Proc) Stop(grace time.Duration) error {
+	if !p.Running() {
+		return p.Wait()
+	}
+	p.Cmd.Process.Signal(syscall.SIGTERM)
+	go p.Wait()
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+		p.Cmd.Process.Kill()
+	}
+	return p.Wait()
+}
+
 // Log is the process's output so far.
 func (p *Proc) Log() string {
 	if p.LogPath != "" {
@@ -144,14 +166,19 @@ func (p *Proc) Log() string {
 }
 
 type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
+	mu  *sync.Mutex
+	b   *bytes.Buffer
+	max int
 }
 
 func (w lockedWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.b.Write(p)
+	n, err := w.b.Write(p)
+	if w.max > 0 && w.b.Len() > w.max { // keep the tail only: logs are for failures
+		w.b.Next(w.b.Len() - w.max)
+	}
+	return n, err
 }
 
 // Tail is the last n bytes of s, marked as cut when they are not all of it.

@@ -110,3 +110,24 @@ func TestTail(t *testing.T) {
 		t.Errorf("Tail of a short string = %q", got)
 	}
 }
+
+func TestStopArgsAndMaxLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "polite")
+	// Prints a line, a long line, and on SIGTERM its arguments; exits 0.
+	src := "#!/bin/sh\ntrap 'echo bye \"$@\"; exit 0' TERM\necho start\nprintf '%3000s' | tr ' ' x\necho\nwhile :; do sleep 0.05; done\n"
+	if err := os.WriteFile(path, []byte(src), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p := Start(t, path, Options{Args: []string{"a", "b"}, MaxLog: 1000})
+	Eventually(t, 5*time.Second, "output", func() bool { return strings.Contains(p.Log(), "xxx") })
+	if err := p.Stop(5 * time.Second); err != nil {
+		t.Fatalf("Stop = %v, want a clean exit on SIGTERM", err)
+	}
+	log := p.Log()
+	if !strings.Contains(log, "bye a b") {
+		t.Fatalf("no SIGTERM handling in the log: %q", Tail(log, 200))
+	}
+	if strings.Contains(log, "start") || len(log) > 1000 {
+		t.Fatalf("log kept more than MaxLog: %d bytes", len(log))
+	}
+}
