@@ -229,6 +229,13 @@ func (s *stack) post(source string, body []byte, secret string, extra ...string)
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	return s.do(req, extra...)
+}
+
+// do sends req with extra headers (name, value, …) and returns the answer's
+// status, trimmed body and headers.
+func (s *stack) do(req *http.Request, extra ...string) (int, string, http.Header) {
+	s.t.Helper()
 	for i := 0; i+1 < len(extra); i += 2 {
 		req.Header.Set(extra[i], extra[i+1])
 	}
