@@ -55,11 +55,13 @@ type sink struct {
 	mu    sync.Mutex
 	seen  map[string]time.Time
 	URL   string
+	srv   *http.Server
 }
 
 func newSink(tb testing.TB) *sink {
 	s := &sink{seen: map[string]time.Time{}}
-	s.URL = proctest.Serve(tb, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var base string
+	s.srv, base = proctest.Serve(tb, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		io.Copy(io.Discard, r.Body)
 		if id := r.Header.Get("X-Hookq-Event-Id"); strings.HasPrefix(id, "lat_") {
@@ -71,7 +73,8 @@ func newSink(tb testing.TB) *sink {
 		}
 		s.first.CompareAndSwap(0, now.UnixNano())
 		s.n.Add(1)
-	})) + "/hook"
+	}))
+	s.URL = base + "/hook"
 	return s
 }
 

@@ -40,6 +40,7 @@ const (
 // slow on some others, and counts, per event id, the deliveries it answered
 // 2xx to a client that was still there.
 type sink struct {
+	srv      *http.Server
 	URL      string
 	failRate float64
 	slowRate float64
@@ -60,7 +61,9 @@ type sinkRec struct {
 func newSink(t *testing.T, sent *sync.Map, failRate, slowRate float64, slow time.Duration) *sink {
 	t.Helper()
 	s := &sink{failRate: failRate, slowRate: slowRate, slow: slow, sent: sent, recs: map[string]*sinkRec{}}
-	s.URL = proctest.Serve(t, http.HandlerFunc(s.serve)) + "/hook"
+	var base string
+	s.srv, base = proctest.Serve(t, http.HandlerFunc(s.serve))
+	s.URL = base + "/hook"
 	return s
 }
 
@@ -335,6 +338,9 @@ func (c *cluster) unexpectedExits() []string {
 	return out
 }
 
+// tailFile is the last n bytes of the file at path (a process's log).
+//
+//lint:ignore U1000 part of the harness's API for scenario files; proctest now prints the logs.
 func tailFile(path string, n int) string {
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -30,6 +30,7 @@ type sink struct {
 	mu      sync.Mutex
 	got     []delivery
 	respond func(d delivery, n int) (status int, delay time.Duration) // n = deliveries of this event id so far, 1-based
+	srv     *http.Server
 	URL     string
 }
 
@@ -43,7 +44,8 @@ type delivery struct {
 func newSink(t *testing.T) *sink {
 	t.Helper()
 	s := &sink{respond: func(delivery, int) (int, time.Duration) { return 200, 0 }}
-	s.URL = proctest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var base string
+	s.srv, base = proctest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		d := delivery{EventID: r.Header.Get("X-Hookq-Event-Id"), EventType: r.Header.Get("X-Hookq-Event-Type"),
 			Attempt: r.Header.Get("X-Hookq-Attempt"), Source: r.Header.Get("X-Hookq-Source"), ContentType: r.Header.Get("Content-Type"),
@@ -61,7 +63,8 @@ func newSink(t *testing.T) *sink {
 		status, delay := respond(d, n)
 		time.Sleep(delay)
 		w.WriteHeader(status)
-	})) + "/hook"
+	}))
+	s.URL = base + "/hook"
 	return s
 }
 

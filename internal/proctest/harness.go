@@ -220,8 +220,9 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 }
 
 // Serve serves h on a fresh loopback port until the test ends and returns
-// its base URL, "http://127.0.0.1:PORT". It accepts connections on return.
-func Serve(t testing.TB, h http.Handler) string {
+// the server and its base URL, "http://127.0.0.1:PORT". It accepts
+// connections on return; closing the server takes the port down early.
+func Serve(t testing.TB, h http.Handler) (*http.Server, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -230,7 +231,7 @@ func Serve(t testing.TB, h http.Handler) string {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String()
+	return srv, "http://" + ln.Addr().String()
 }
 
 // SignedRequest is a JSON POST of body to url, signed as the test configs'

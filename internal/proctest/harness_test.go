@@ -63,7 +63,7 @@ func TestProc(t *testing.T) {
 
 func TestServeWaitOKAndSignedRequest(t *testing.T) {
 	got := make(chan *http.Request, 2)
-	base := Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	_, base := Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet {
 			if r.URL.Path == "/down" {
 				w.WriteHeader(http.StatusServiceUnavailable)
