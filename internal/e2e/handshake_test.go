@@ -171,7 +171,7 @@ func (e *snsEndpoint) message(t *testing.T, m map[string]string) []byte {
 	return b
 }
 
-func (s *stack) do(method, path string, body []byte, hdr ...string) (int, http.Header, string) {
+func (s *stack) call(method, path string, body []byte, hdr ...string) (int, http.Header, string) {
 	s.t.Helper()
 	req, _ := http.NewRequest(method, s.ingestURL+path, bytes.NewReader(body))
 	for i := 0; i+1 < len(hdr); i += 2 {
@@ -218,22 +218,22 @@ func TestHandshakes(t *testing.T) {
 	}
 
 	t.Run("MetaHubChallenge", func(t *testing.T) {
-		status, h, body := s.do("GET", "/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock", nil)
+		status, h, body := s.call("GET", "/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock", nil)
 		if status != 200 || body != "1158201444" || !strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
 			t.Fatalf("GET with the token: %d %q %q", status, h.Get("Content-Type"), body)
 		}
-		if status, _, body := s.do("GET", "/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=guess", nil); status != 403 || strings.Contains(body, "1158201444") {
+		if status, _, body := s.call("GET", "/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=guess", nil); status != 403 || strings.Contains(body, "1158201444") {
 			t.Fatalf("GET with a wrong token: %d %s", status, body)
 		}
 		ev := []byte(`{"object":"page","entry":[{"id":"1","time":1750000000,"changes":[{"field":"feed","value":{"item":"status"}}]}]}`)
-		if status, _, body := s.do("POST", "/webhooks/meta", ev, "X-Hub-Signature-256", "sha256="+hmacHex("meta-app-secret", string(ev))); status != 200 || !strings.Contains(body, `"event_type":"feed"`) {
+		if status, _, body := s.call("POST", "/webhooks/meta", ev, "X-Hub-Signature-256", "sha256="+hmacHex("meta-app-secret", string(ev))); status != 200 || !strings.Contains(body, `"event_type":"feed"`) {
 			t.Fatalf("signed event: %d %s", status, body)
 		}
 		accepted++
 	})
 
 	t.Run("TwitterCRC", func(t *testing.T) {
-		status, h, body := s.do("GET", "/webhooks/x?crc_token=challenge-123", nil)
+		status, h, body := s.call("GET", "/webhooks/x?crc_token=challenge-123", nil)
 		want := `{"response_token":"sha256=` + hmacB64("x-consumer-secret", "challenge-123") + `"}`
 		if status != 200 || body != want || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
 			t.Fatalf("CRC: %d %q %s, want %s", status, h.Get("Content-Type"), body, want)
@@ -241,7 +241,7 @@ func TestHandshakes(t *testing.T) {
 	})
 
 	t.Run("DropboxChallenge", func(t *testing.T) {
-		status, h, body := s.do("GET", "/webhooks/dropbox?challenge="+url.QueryEscape("<script>x</script>"), nil)
+		status, h, body := s.call("GET", "/webhooks/dropbox?challenge="+url.QueryEscape("<script>x</script>"), nil)
 		if status != 200 || body != "<script>x</script>" || !strings.HasPrefix(h.Get("Content-Type"), "text/plain") || h.Get("X-Content-Type-Options") != "nosniff" {
 			t.Fatalf("challenge: %d %q %q %q", status, h.Get("Content-Type"), h.Get("X-Content-Type-Options"), body)
 		}
@@ -249,7 +249,7 @@ func TestHandshakes(t *testing.T) {
 
 	t.Run("GETElsewhere405", func(t *testing.T) {
 		for _, src := range []string{"seed", "graph", "asana", "sns"} {
-			if status, h, _ := s.do("GET", "/webhooks/"+src+"?challenge=1", nil); status != 405 || h.Get("Allow") != "POST" {
+			if status, h, _ := s.call("GET", "/webhooks/"+src+"?challenge=1", nil); status != 405 || h.Get("Allow") != "POST" {
 				t.Errorf("GET /webhooks/%s: %d Allow %q", src, status, h.Get("Allow"))
 			}
 		}
@@ -257,32 +257,32 @@ func TestHandshakes(t *testing.T) {
 
 	t.Run("GraphValidationToken", func(t *testing.T) {
 		tok := "Validation: Testing client application reachability for subscription Request-Id: 9a3f"
-		status, h, body := s.do("POST", "/webhooks/graph?validationToken="+url.QueryEscape(tok), nil, "Content-Type", "text/plain; charset=utf-8")
+		status, h, body := s.call("POST", "/webhooks/graph?validationToken="+url.QueryEscape(tok), nil, "Content-Type", "text/plain; charset=utf-8")
 		if status != 200 || body != tok || !strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
 			t.Fatalf("validation: %d %q %q", status, h.Get("Content-Type"), body)
 		}
 		ev := []byte(`{"value":[{"subscriptionId":"7f10","clientState":"graph-client-state","changeType":"created","resource":"Users/1/Messages/2"}]}`)
-		if status, _, body := s.do("POST", "/webhooks/graph", ev, "Content-Type", "application/json"); status != 200 || !strings.Contains(body, "accepted") {
+		if status, _, body := s.call("POST", "/webhooks/graph", ev, "Content-Type", "application/json"); status != 200 || !strings.Contains(body, "accepted") {
 			t.Fatalf("notification: %d %s", status, body)
 		}
 		accepted++
 		bad := bytes.Replace(ev, []byte("graph-client-state"), []byte("guessed-state"), 1)
-		if status, _, _ := s.do("POST", "/webhooks/graph", bad, "Content-Type", "application/json"); status != 401 {
+		if status, _, _ := s.call("POST", "/webhooks/graph", bad, "Content-Type", "application/json"); status != 401 {
 			t.Fatalf("wrong clientState: %d", status)
 		}
 	})
 
 	t.Run("AsanaHookSecret", func(t *testing.T) {
-		status, h, body := s.do("POST", "/webhooks/asana", []byte("{}"), "X-Hook-Secret", "b537207f20cbfa02357cf448134da559")
+		status, h, body := s.call("POST", "/webhooks/asana", []byte("{}"), "X-Hook-Secret", "b537207f20cbfa02357cf448134da559")
 		if status != 200 || h.Get("X-Hook-Secret") != "b537207f20cbfa02357cf448134da559" || body != "" {
 			t.Fatalf("handshake: %d %q %q", status, h.Get("X-Hook-Secret"), body)
 		}
 		ev := []byte(`{"events":[{"action":"changed","resource":{"gid":"1","resource_type":"task"}}]}`)
-		if status, _, body := s.do("POST", "/webhooks/asana", ev, "X-Hook-Signature", hmacHex("asana-hook-secret", string(ev))); status != 200 || !strings.Contains(body, `"event_type":"changed"`) {
+		if status, _, body := s.call("POST", "/webhooks/asana", ev, "X-Hook-Signature", hmacHex("asana-hook-secret", string(ev))); status != 200 || !strings.Contains(body, `"event_type":"changed"`) {
 			t.Fatalf("signed event: %d %s", status, body)
 		}
 		accepted++
-		if status, _, _ := s.do("POST", "/webhooks/asana", ev); status != 401 {
+		if status, _, _ := s.call("POST", "/webhooks/asana", ev); status != 401 {
 			t.Fatalf("unsigned event without X-Hook-Secret: %d", status)
 		}
 	})
@@ -292,7 +292,7 @@ func TestHandshakes(t *testing.T) {
 			"Token": "2336412f37fb687f5d51e6e2425f004a", "TopicArn": snsTopicARN, "Message": "You have chosen to subscribe.",
 			"SubscribeURL": "https://" + snsHostname + "/?Action=ConfirmSubscription&TopicArn=" + url.QueryEscape(snsTopicARN) + "&Token=2336412f37fb687f5d51e6e2425f004a",
 			"Timestamp":    time.Now().UTC().Format(time.RFC3339)})
-		status, _, body := s.do("POST", "/webhooks/sns", sub, "Content-Type", "text/plain; charset=UTF-8", "x-amz-sns-message-type", "SubscriptionConfirmation")
+		status, _, body := s.call("POST", "/webhooks/sns", sub, "Content-Type", "text/plain; charset=UTF-8", "x-amz-sns-message-type", "SubscriptionConfirmation")
 		if status != 200 {
 			t.Fatalf("SubscriptionConfirmation: %d %s", status, body)
 		}
@@ -305,7 +305,7 @@ func TestHandshakes(t *testing.T) {
 
 		ev := sns.message(t, map[string]string{"Type": "Notification", "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
 			"TopicArn": snsTopicARN, "Subject": "hello", "Message": `{"order":42}`, "Timestamp": time.Now().UTC().Format(time.RFC3339)})
-		if status, _, body := s.do("POST", "/webhooks/sns", ev, "Content-Type", "text/plain; charset=UTF-8"); status != 200 || !strings.Contains(body, "accepted") {
+		if status, _, body := s.call("POST", "/webhooks/sns", ev, "Content-Type", "text/plain; charset=UTF-8"); status != 200 || !strings.Contains(body, "accepted") {
 			t.Fatalf("Notification: %d %s", status, body)
 		}
 		accepted++
@@ -315,7 +315,7 @@ func TestHandshakes(t *testing.T) {
 
 		stranger := sns.message(t, map[string]string{"Type": "Notification", "MessageId": "m-2",
 			"TopicArn": "arn:aws:sns:us-east-1:999999999999:other", "Message": "x", "Timestamp": time.Now().UTC().Format(time.RFC3339)})
-		if status, _, _ := s.do("POST", "/webhooks/sns", stranger); status != 401 {
+		if status, _, _ := s.call("POST", "/webhooks/sns", stranger); status != 401 {
 			t.Fatalf("another account's topic: %d", status)
 		}
 		// The certificate came from the allow-listed host, once.
