@@ -216,103 +216,125 @@ func partition(t *testing.T, ack int, minReplicas bool, long bool) {
 	deadline := time.Now().Add(drainWait)
 	for {
 		qi, err := insp.GetQueueInfo(queue.Queue)
-		if missing() == 0 || (err == nil && qi.Pending+qi.Active+qi.Scheduled+qi.Retry == 0) || time.Now().After(deadline) {
+		if missing() == 0 || (err == nil && qi.Pending+qi.Active+qi.Scheduled+qi.Retry == 0) {
+			break
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				t.Logf("queue not drained after %v: pending %d, active %d, scheduled %d, retry %d", drainWait, qi.Pending, qi.Active, qi.Scheduled, qi.Retry)
+			} else {
+				t.Logf("queue not drained after %v: %v", drainWait, err)
+			}
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	time.Sleep(time.Second) // deliveries of the last active tasks
 
+	// Per side and per phase: before the cut, during the partition, between
+	// the heal and the old master's rejoining as a replica, after that.
+	phases := []string{"before the cut", "during the partition", "while healing", "after the rejoin"}
+	phase := func(at time.Time) int {
+		switch {
+		case at.Before(cutAt):
+			return 0
+		case at.Before(healAt):
+			return 1
+		case at.Before(rejoinAt):
+			return 2
+		}
+		return 3
+	}
 	type sideStats struct {
-		events, acked, lost, lostDuring, dups, non200, other int
-		firstBad, lastBad, lastAckDuring                     time.Time
-		lostIDs                                              []string
+		events, non200, other, dups int
+		acked, lost                 [4]int
+		firstBad, lastBad, lastAck  time.Time // lastAck: last acknowledgement during the partition
+		lostIDs                     []string
 	}
 	stats := map[string]*sideStats{"island": {}, "majority": {}}
-	events := map[string]bool{}
+	seen := map[string]bool{}
 	for _, r := range results {
 		st := stats[r.side]
-		if !events[r.id] {
-			events[r.id] = true
+		if !seen[r.id] {
+			seen[r.id] = true
 			st.events++
 		}
-		if r.code != 200 {
-			st.non200++
-			if r.code != 503 {
-				st.other++
-			}
-			if st.firstBad.IsZero() && r.at.After(cutAt) {
-				st.firstBad = r.at
-			}
-			if r.at.After(cutAt) {
-				st.lastBad = r.at
-			}
+		if r.code == 200 || !r.at.After(cutAt) {
+			continue
 		}
+		st.non200++
+		if r.code != 503 {
+			st.other++
+		}
+		if st.firstBad.IsZero() {
+			st.firstBad = r.at
+		}
+		st.lastBad = r.at
 	}
-	var lateLost []string
 	for id, r := range acked {
-		st := stats[r.side]
-		st.acked++
-		if r.at.After(cutAt) && r.at.Before(rejoinAt) {
-			st.lastAckDuring = maxTime(st.lastAckDuring, r.at)
+		st, ph := stats[r.side], phase(r.at)
+		st.acked[ph]++
+		if ph == 1 && r.at.After(st.lastAck) {
+			st.lastAck = r.at
 		}
 		switch n := len(s.sink.deliveries(id)); {
 		case n == 0:
-			st.lost++
+			st.lost[ph]++
 			st.lostIDs = append(st.lostIDs, id)
-			if r.at.After(cutAt) && r.at.Before(rejoinAt) {
-				st.lostDuring++
-			}
-			if r.at.After(rejoinAt) {
-				lateLost = append(lateLost, id)
-			}
 		case n > 1:
 			st.dups++
 		}
 	}
 	for _, side := range []string{"island", "majority"} {
 		st := stats[side]
-		sort.Strings(st.lostIDs)
-		outage := 0.0
-		if !st.firstBad.IsZero() {
-			outage = st.lastBad.Sub(st.firstBad).Seconds()
+		var parts []string
+		lost := 0
+		for i, ph := range phases {
+			parts = append(parts, fmt.Sprintf("%s %d/%d", ph, st.acked[i], st.lost[i]))
+			lost += st.lost[i]
 		}
-		during := "none"
-		if !st.lastAckDuring.IsZero() {
-			during = fmt.Sprintf("the last %.1fs after the cut", st.lastAckDuring.Sub(cutAt).Seconds())
+		bad := "none"
+		if st.non200 > 0 {
+			bad = fmt.Sprintf("%d (%d not 503) from %.1fs to %.1fs after the cut, an outage of %.1fs",
+				st.non200, st.other, st.firstBad.Sub(cutAt).Seconds(), st.lastBad.Sub(cutAt).Seconds(), st.lastBad.Sub(st.firstBad).Seconds())
 		}
-		t.Logf("%s ingest: %d events, %d acknowledged (during the partition: %s), %d answers not 200 (%d not 503) from %.1fs after the cut over %.1fs; lost %d (%d acknowledged during the partition); duplicates %d",
-			side, st.events, st.acked, during, st.non200, st.other, st.firstBad.Sub(cutAt).Seconds(), outage, st.lost, st.lostDuring, st.dups)
-		if st.lost > 0 {
+		last := ""
+		if !st.lastAck.IsZero() {
+			last = fmt.Sprintf(" (the last %.1fs after the cut)", st.lastAck.Sub(cutAt).Seconds())
+		}
+		t.Logf("%s ingest: %d events; acknowledged/lost %s%s; answers not 200 after the cut: %s; lost %d; duplicates %d",
+			side, st.events, strings.Join(parts, ", "), last, bad, lost, st.dups)
+		if lost > 0 {
+			sort.Strings(st.lostIDs)
 			t.Logf("%s lost, e.g.: %v", side, st.lostIDs[:min(len(st.lostIDs), 5)])
 		}
 		if st.other > 0 {
 			t.Errorf("%s ingest: %d answers neither 200 nor 503", side, st.other)
 		}
-		if ack > 0 && st.lost > 0 {
-			t.Errorf("%s ingest: %d events acknowledged with ack_replicas=%d were lost", side, st.lost, ack)
+		if ack > 0 && lost > 0 {
+			t.Errorf("%s ingest: %d events acknowledged with ack_replicas=%d were lost", side, lost, ack)
 		}
-	}
-	if len(lateLost) > 0 {
-		t.Errorf("events acknowledged after the old master rejoined never delivered (no recovery without a restart?): %v", lateLost[:min(len(lateLost), 10)])
+		if st.lost[3] > 0 {
+			t.Errorf("%s ingest: %d events acknowledged after the old master rejoined were never delivered", side, st.lost[3])
+		}
 	}
 	isl := stats["island"]
 	switch {
 	case ack == 0 && !minReplicas:
 		// The isolated master takes every write: the island ingest answers 200
 		// through the partition, and the heal discards those events.
-		if isl.lostDuring == 0 {
+		if isl.lost[1] == 0 {
 			t.Errorf("ack_replicas=0: expected the island ingest's acknowledgements during the partition to be lost, none were")
 		}
 	case ack == 0 && minReplicas:
-		// min-replicas-max-lag 2 s: replicas report every second, so the old
-		// master refuses writes once their last report is more than 2 s old.
-		if lim := cutAt.Add(time.Duration(maxLag+2) * time.Second); isl.lastAckDuring.After(lim) && isl.lastAckDuring.Before(healAt) {
-			t.Errorf("min-replicas-to-write 1: island ingest still acknowledged an event %.1fs after the cut", isl.lastAckDuring.Sub(cutAt).Seconds())
+		// Replicas report every second; the old master refuses writes once
+		// the last report is more than min-replicas-max-lag old.
+		if lim := cutAt.Add(time.Duration(maxLag+2) * time.Second); isl.lastAck.After(lim) {
+			t.Errorf("min-replicas-to-write 1: the island ingest still acknowledged an event %.1fs after the cut", isl.lastAck.Sub(cutAt).Seconds())
 		}
-	case ack > 0:
-		if !isl.lastAckDuring.IsZero() && isl.lastAckDuring.Before(healAt) {
-			t.Errorf("ack_replicas=%d: island ingest acknowledged an event %.1fs into the partition", ack, isl.lastAckDuring.Sub(cutAt).Seconds())
+	default:
+		if isl.acked[1] > 0 {
+			t.Errorf("ack_replicas=%d: the island ingest acknowledged %d events during the partition", ack, isl.acked[1])
 		}
 	}
 }
@@ -373,11 +395,4 @@ func postSigned(c *http.Client, base string, body []byte) int {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
