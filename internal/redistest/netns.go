@@ -153,12 +153,35 @@ func sweepNets() {
 			continue
 		}
 		pid, _, _ := strings.Cut(rest, "-")
-		if p, err := strconv.Atoi(pid); err == nil && p != os.Getpid() {
-			if _, err := os.Stat("/proc/" + pid); os.IsNotExist(err) {
-				ipRun("netns", "del", name)
-			}
+		if p, err := strconv.Atoi(pid); err == nil && dead(p) {
+			ipRun("netns", "del", name)
 		}
 	}
+	// A namespace outlives its unmounting while the kernel still holds
+	// sockets of killed processes; its veth peers here go with the links.
+	out, _ = exec.Command("ip", "-o", "link").Output()
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimSuffix(f[1], ":"), "@")
+		// hq<pid in hex><sequence, 2 hex digits><b|d>
+		if len(name) < 6 || !strings.HasPrefix(name, "hq") || !strings.ContainsAny(name[len(name)-1:], "bd") {
+			continue
+		}
+		if p, err := strconv.ParseInt(name[2:len(name)-3], 16, 32); err == nil && dead(int(p)) {
+			ipRun("link", "del", name)
+		}
+	}
+}
+
+func dead(pid int) bool {
+	if pid == os.Getpid() {
+		return false
+	}
+	_, err := os.Stat("/proc/" + strconv.Itoa(pid))
+	return os.IsNotExist(err)
 }
 
 // freeSubnet picks a 10.231.N.0/24 no interface of the host uses.
