@@ -54,12 +54,13 @@ func NewNet(tb testing.TB) *Net {
 		tb.Skip("partition tests need iproute2's ip: ", err)
 	}
 	sweepNets()
-	id := fmt.Sprintf("%d-%d", os.Getpid(), netSeq.Add(1))
+	seq := int(netSeq.Add(1))
+	id := fmt.Sprintf("%d-%d", os.Getpid(), seq)
 	n := &Net{tb: tb, Island: netPrefix + id + "-isl", sw: netPrefix + id + "-sw"}
 	// Interface names in the host namespace are limited to 15 bytes.
-	short := fmt.Sprintf("hq%x%02x", os.Getpid(), netSeq.Load()%256)
+	short := fmt.Sprintf("hq%x%02x", os.Getpid(), seq%256)
 	hostBr, hostDoor := short+"b", short+"d"
-	sub := freeSubnet(tb)
+	sub := freeSubnet(tb, seq)
 	n.IslandIP, n.HostIP = fmt.Sprintf("10.231.%d.1", sub), fmt.Sprintf("10.231.%d.2", sub)
 	n.DoorIP = fmt.Sprintf("10.231.%d.129", sub)
 	hostDoorIP := fmt.Sprintf("10.231.%d.130", sub)
@@ -185,12 +186,12 @@ func dead(pid int) bool {
 }
 
 // freeSubnet picks a 10.231.N.0/24 no interface of the host uses.
-func freeSubnet(tb testing.TB) int {
+func freeSubnet(tb testing.TB, seq int) int {
 	out, err := exec.Command("ip", "-4", "-o", "addr").Output()
 	if err != nil {
 		tb.Skip("ip -4 addr: ", err)
 	}
-	start := (os.Getpid()*7 + int(netSeq.Load())) % 256
+	start := (os.Getpid()*7 + seq) % 256
 	for i := 0; i < 256; i++ {
 		n := (start + i) % 256
 		if !strings.Contains(string(out), fmt.Sprintf(" 10.231.%d.", n)) {
