@@ -17,6 +17,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/hookq/hookq/internal/app"
+	"github.com/hookq/hookq/internal/proctest"
 	"github.com/hookq/hookq/internal/queue"
 	"github.com/hookq/hookq/internal/redistest"
 	"github.com/hookq/hookq/internal/sign"
@@ -357,20 +358,11 @@ func startIslandIngest(t *testing.T, s *stack, nw *redistest.Net) string {
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{log: &bytes.Buffer{}, mu: &sync.Mutex{}}
-	p.cmd = nw.Command(filepath.Join(binDir, "ingest"), "-config", path)
-	p.cmd.Env = s.env
-	p.cmd.Stdout = lockedWriter{p.mu, p.log}
-	p.cmd.Stderr = lockedWriter{p.mu, p.log}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start ingest in %s: %v", nw.Island, err)
-	}
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		p.cmd.Wait()
-		if t.Failed() {
-			t.Logf("--- island ingest log ---\n%s", tail(p.Log(), 4000))
-		}
+	// `ip netns exec` execs the ingest in place, so the process is the ingest.
+	proctest.Start(t, "ip", proctest.Options{
+		Name: "island ingest",
+		Args: []string{"netns", "exec", nw.Island, filepath.Join(binDir, "ingest"), "-config", path},
+		Env:  s.env,
 	})
 	_, port, _ := strings.Cut(strings.TrimPrefix(s.ingestAdm, "http://"), ":")
 	s.waitOK("http://" + nw.DoorIP + ":" + port + "/readyz")
