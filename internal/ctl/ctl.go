@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -181,8 +182,8 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 		return t, nil
 	}
 	if n, ok := strings.CutSuffix(s, "d"); ok {
-		var days int
-		if _, err := fmt.Sscanf(n, "%d", &days); err == nil && fmt.Sprint(days) == n && days >= 0 {
+		// The round trip refuses "+7" and "07": only plain digits count.
+		if days, err := strconv.Atoi(n); err == nil && strconv.Itoa(days) == n && days >= 0 {
 			return now.Add(-time.Duration(days) * 24 * time.Hour), nil
 		}
 	}

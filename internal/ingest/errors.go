@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/hookq/hookq/internal/verify"
 	"github.com/hookq/hookq/internal/webhook"
 )
 
@@ -25,6 +26,8 @@ var errorTable = []struct {
 	{webhook.ErrMalformedPayload, http.StatusBadRequest, "malformed_payload"},
 	{webhook.ErrQueueUnavailable, http.StatusServiceUnavailable, "queue_unavailable"},
 	{errBusy, http.StatusServiceUnavailable, "overloaded"},
+	{verify.ErrChallengeRefused, http.StatusForbidden, "forbidden"},
+	{verify.ErrConfirmFailed, http.StatusBadGateway, "confirmation_failed"},
 }
 
 // statusOf maps err to its status and reason; anything unknown is a 500

@@ -94,10 +94,10 @@ func handleWebhook(log *zap.Logger, sources map[string]*Source, enq Enqueuer, to
 					return 0, "", nil, err
 				}
 			}
-			if hs, ok := src.Verifier.(verify.Handshaker); ok {
-				if resp, ok := hs.Handshake(req); ok {
-					return http.StatusOK, "handshake", resp, nil
-				}
+			if resp, ok, err := handshake(reqCtx, src.Verifier, req); err != nil {
+				return 0, "", nil, err
+			} else if ok {
+				return http.StatusOK, "handshake", resp, nil
 			}
 			p := newPayload(body, src.Format)
 			if ev.ID, err = p.eventID(c.Request.Header, src.EventID, req.Signed); err != nil {
@@ -200,6 +200,9 @@ const firstAlloc = 16 << 10
 // readBody reads at most limit bytes. A declared Content-Length over the
 // limit is refused before reading anything; a chunked body is cut off as
 // soon as it crosses the limit. The buffer grows as bytes arrive.
+// io.LimitReader rather than http.MaxBytesReader: MaxBytesReader's one
+// extra, closing the connection, needs net/http's own ResponseWriter, which
+// Gin's wrapper hides; and here the limit becomes ErrBodyTooLarge directly.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, fmt.Errorf("%w: Content-Length %d over %d", webhook.ErrBodyTooLarge, r.ContentLength, limit)
