@@ -90,6 +90,9 @@ func TestBenchTable(t *testing.T) {
 	waitHTTP(t, ingestAdm+"/readyz", 20*time.Second)
 	memBefore := usedMemory(t, rdb)
 	calls0 := commandCalls(t, rdb)
+	if dir := os.Getenv("HOOKQ_BENCH_PROFILE"); dir != "" {
+		go profile(t, ingestAdm, dir, "ingest")
+	}
 	ingest, accepted := load(t, ingestURL+"/webhooks/seed", 64, d, "evt_")
 	calls1 := commandCalls(t, rdb)
 	memPending := usedMemory(t, rdb)
@@ -144,6 +147,14 @@ func TestBenchTable(t *testing.T) {
 		ratio: fmt.Sprintf("%.2f x body", perEvent/bodyLen), target: "<= 1.2", met: yes(perEvent/bodyLen <= 1.2)})
 	add(row{what: "Redis bytes per dedupe mark", figure: fmt.Sprintf("%.0f B", perMark), target: "<= 120 B", met: yes(perMark <= 120)})
 	add(row{what: "idle Redis commands/s (ingest + 1 worker)", figure: fmt.Sprintf("%.0f", float64(idleCalls)/2)})
+
+	// 7. Overload: twice the measured ingest rate, open loop.
+	ov := overload(t, rdb, ingestURL+"/webhooks/seed", 2*ingest, d)
+	add(row{what: fmt.Sprintf("overload at 2x (%.0f req/s offered): 200 / 503", 2*ingest),
+		figure: fmt.Sprintf("%.0f%% / %.0f%%", 100*float64(ov.ok)/float64(ov.sent), 100*float64(ov.shed)/float64(ov.sent)),
+		ratio:  fmt.Sprintf("p99 %s, %d 200s unqueued", ov.p99.Round(time.Millisecond), ov.lost),
+		target: "p99 <= 2s, 0 unqueued", met: yes(ov.p99 <= 2*time.Second && ov.lost == 0 && ov.other == 0)})
+	t.Logf("overload: %+v", ov)
 
 	wrk.stop()
 	ing.stop()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hookq/hookq/internal/queue"
 	"github.com/hookq/hookq/internal/redistest"
 	"github.com/hookq/hookq/internal/sign"
 )
@@ -301,4 +302,93 @@ func percentile(d []time.Duration, p float64) time.Duration {
 	}
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	return d[min(len(d)-1, int(float64(len(d))*p))]
+}
+
+// overloadResult is what an open-loop burst got back.
+type overloadResult struct {
+	sent, ok, shed, other int64
+	lost                  int           // 200s whose dedupe mark (written with the tasks) is absent
+	p99                   time.Duration // of every answered request
+}
+
+// overload offers rate requests/s for d, open loop: request i is sent at
+// start + i/rate whatever happened to earlier ones, from up to 1024
+// outstanding requests. 503s must carry Retry-After; every 200 must have
+// its event's dedupe mark, which the same script writes with its tasks.
+func overload(tb testing.TB, rdb *redis.Client, url string, rate float64, d time.Duration) overloadResult {
+	tb.Helper()
+	const outstanding = 1024
+	tr := &http.Transport{MaxIdleConnsPerHost: outstanding, MaxConnsPerHost: outstanding}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	total := int64(rate * d.Seconds())
+	var next atomic.Int64
+	var res overloadResult
+	var mu sync.Mutex
+	var lat []time.Duration
+	var okIDs []string
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := range outstanding {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 11))
+			for {
+				i := next.Add(1) - 1
+				if i >= total {
+					return
+				}
+				time.Sleep(time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
+				id := "ovl_" + strconv.FormatInt(i, 10)
+				p := body(id, r)
+				hdr, _ := sign.Sign(sign.Request{Type: "hmac", Header: "X-Signature", Secret: secret, Body: p})
+				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(p))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Signature", hdr.Get("X-Signature"))
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				took := time.Since(t0)
+				status, retryAfter := 0, ""
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					status, retryAfter = resp.StatusCode, resp.Header.Get("Retry-After")
+				}
+				mu.Lock()
+				res.sent++
+				switch {
+				case status == http.StatusOK:
+					res.ok++
+					okIDs = append(okIDs, id)
+					lat = append(lat, took)
+				case status == http.StatusServiceUnavailable && retryAfter != "":
+					res.shed++
+					lat = append(lat, took)
+				default:
+					res.other++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	res.p99 = percentile(lat, 0.99)
+	ctx := context.Background()
+	for len(okIDs) > 0 {
+		n := min(len(okIDs), 1000)
+		pipe := rdb.Pipeline()
+		cmds := make([]*redis.IntCmd, n)
+		for i, id := range okIDs[:n] {
+			cmds[i] = pipe.Exists(ctx, queue.MarkKey("seed", id))
+		}
+		pipe.Exec(ctx)
+		for _, c := range cmds {
+			if c.Val() != 1 {
+				res.lost++
+			}
+		}
+		okIDs = okIDs[n:]
+	}
+	return res
 }
