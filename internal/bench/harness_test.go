@@ -309,6 +309,7 @@ type overloadResult struct {
 	sent, ok, shed, other int64
 	lost                  int           // 200s whose dedupe mark (written with the tasks) is absent
 	p99                   time.Duration // of every answered request
+	firstOther            string        // what the first answer neither 200 nor 503 + Retry-After was
 }
 
 // overload offers rate requests/s for d, open loop: request i is sent at
@@ -349,8 +350,9 @@ func overload(tb testing.TB, rdb *redis.Client, url string, rate float64, d time
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				took := time.Since(t0)
-				status, retryAfter := 0, ""
+				status, retryAfter, what := 0, "", fmt.Sprint(err)
 				if err == nil {
+					what = resp.Status
 					io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 					status, retryAfter = resp.StatusCode, resp.Header.Get("Retry-After")
@@ -366,7 +368,9 @@ func overload(tb testing.TB, rdb *redis.Client, url string, rate float64, d time
 					res.shed++
 					lat = append(lat, took)
 				default:
-					res.other++
+					if res.other++; res.other == 1 {
+						res.firstOther = what
+					}
 				}
 				mu.Unlock()
 			}
