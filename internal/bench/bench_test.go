@@ -93,7 +93,11 @@ func TestBenchTable(t *testing.T) {
 	if dir := os.Getenv("HOOKQ_BENCH_PROFILE"); dir != "" {
 		go profile(t, ingestAdm, dir, "ingest")
 	}
+	cpu0, rcpu0, t0 := cpuSeconds(ing.cmd.Process.Pid), redisCPU(t, rdb), time.Now()
 	ingest, accepted := load(t, ingestURL+"/webhooks/seed", 64, d, "evt_")
+	el := time.Since(t0).Seconds()
+	t.Logf("ingest: CPU busy ingest %.0f%%, Redis %.0f%% of one core; load average %s", 100*(cpuSeconds(ing.cmd.Process.Pid)-cpu0)/el,
+		100*(redisCPU(t, rdb)-rcpu0)/el, loadAvg())
 	calls1 := commandCalls(t, rdb)
 	memPending := usedMemory(t, rdb)
 	rt, top := diffCalls(calls0, calls1)
@@ -116,7 +120,9 @@ func TestBenchTable(t *testing.T) {
 	memMarks := usedMemory(t, rdb)
 
 	// Raw Asynq enqueue: 8 goroutines, TaskID, the same 1 KB bodies.
+	rcpu0, t0 = redisCPU(t, rdb), time.Now()
 	raw, rawN := rawEnqueue(t, srv.URL(), d)
+	t.Logf("raw enqueue: CPU busy Redis %.0f%% of one core", 100*(redisCPU(t, rdb)-rcpu0)/time.Since(t0).Seconds())
 	add(row{what: "raw asynq.Client.Enqueue (8 goroutines, TaskID)", figure: fmt.Sprintf("%.0f tasks/s", raw),
 		ratio: fmt.Sprintf("%.2f x raw enqueue", ingest/raw), target: "ingest >= 1.0", met: yes(ingest/raw >= 1.0)})
 
@@ -161,6 +167,11 @@ func TestBenchTable(t *testing.T) {
 	printTable(rows, d)
 }
 
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return strings.Join(strings.Fields(string(b))[:min(3, len(strings.Fields(string(b))))], " ")
+}
+
 func yes(ok bool) string {
 	if ok {
 		return "yes"
@@ -170,7 +181,7 @@ func yes(ok bool) string {
 
 func printTable(rows []row, d time.Duration) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nhookq bench (%s per throughput run, 1 KB signed JSON, Redis AOF everysec, one process each)\n\n", d)
+	fmt.Fprintf(&b, "\nhookq bench (%s per throughput run, 1 KB signed JSON, Redis AOF everysec, one process each; load average %s at the end)\n\n", d, loadAvg())
 	fmt.Fprintf(&b, "| %-56s | %-18s | %-34s | %-20s | %-4s |\n", "what", "figure", "ratio", "target", "met")
 	fmt.Fprintf(&b, "|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 58), strings.Repeat("-", 20), strings.Repeat("-", 36), strings.Repeat("-", 22), strings.Repeat("-", 6))
 	for _, r := range rows {
