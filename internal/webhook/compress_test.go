@@ -137,3 +137,17 @@ func BenchmarkEnvelopeJSONOnly(b *testing.B) {
 		}
 	})
 }
+
+// A payload is whatever is in Redis: Decode must refuse garbage behind any
+// of the three prefixes with an error, never panic.
+func FuzzDecode(f *testing.F) {
+	f.Add(Encode(bigEvent([]byte(`{"id":"evt_1","pad":"` + strings.Repeat("order ", 120) + `"}`))))
+	f.Add(append(bytes.Clone(s2Magic), 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f))
+	f.Add([]byte(`{"source":"s","event_id":"e"}`))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		ev, err := Decode(p)
+		if err == nil && (ev.Source == "" || ev.ID == "") {
+			t.Fatalf("decoded an event without source or id: %+v", ev)
+		}
+	})
+}
