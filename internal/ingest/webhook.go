@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel/attribute"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/hookq/hookq/internal/trace"
 	"github.com/hookq/hookq/internal/verify"
@@ -240,6 +241,16 @@ func (h *webhookHandler) observe(r *result, start time.Time) {
 	r.span.end(r.err)
 	elapsed := time.Since(start)
 	h.m.Request(r.ev.Source, r.status, r.outcome, elapsed, r.bytes)
+	level := zapcore.InfoLevel
+	if r.status >= 500 {
+		level = zapcore.WarnLevel
+	}
+	// Check first: under load most info lines are sampled away, and then
+	// no field is built.
+	ce := h.log.Check(level, "webhook")
+	if ce == nil {
+		return
+	}
 	fields := []zap.Field{zap.String("source", r.name), zap.String("event_id", r.ev.ID), zap.String("event_type", r.ev.Type),
 		zap.Int("status", r.status), zap.String("reason", string(r.outcome)), zap.Duration("latency", elapsed), zap.Int("bytes", r.bytes),
 		zap.String("trace_id", trace.TraceID(r.span.traceparent))}
@@ -248,12 +259,11 @@ func (h *webhookHandler) observe(r *result, start time.Time) {
 	}
 	switch {
 	case r.status >= 500:
-		h.log.Warn("webhook", append(fields, zap.Error(r.err))...)
+		fields = append(fields, zap.Error(r.err))
 	case r.err != nil:
-		h.log.Info("webhook", append(fields, zap.String("error", r.err.Error()))...)
-	default:
-		h.log.Info("webhook", fields...)
+		fields = append(fields, zap.String("error", r.err.Error()))
 	}
+	ce.Write(fields...)
 }
 
 func hasAny(h http.Header, names []string) bool {
