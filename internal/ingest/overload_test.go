@@ -33,6 +33,7 @@ type answer struct {
 	retryAfter string
 	body       string
 	took       time.Duration
+	done       time.Time
 }
 
 // TestOverloadSheds: with Redis stalled (CLIENT PAUSE WRITE) and more
@@ -67,11 +68,11 @@ func TestOverloadSheds(t *testing.T) {
 		t0 := time.Now()
 		resp, err := client.Do(req)
 		if err != nil {
-			return answer{id: id, body: err.Error(), took: time.Since(t0)}
+			return answer{id: id, body: err.Error(), took: time.Since(t0), done: time.Now()}
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		return answer{id: id, status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: string(b), took: time.Since(t0)}
+		return answer{id: id, status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: string(b), took: time.Since(t0), done: time.Now()}
 	}
 	send("warm-up") // the script is loaded and a connection is open before the stall
 
@@ -109,10 +110,6 @@ func TestOverloadSheds(t *testing.T) {
 			if b.Error != string(webhook.OutcomeOverloaded) || a.retryAfter != "2" {
 				t.Errorf("%s: 503 %q, Retry-After %q; want overloaded, 2", a.id, a.body, a.retryAfter)
 			}
-			// Shed before Redis was asked: answered while Redis was still stalled.
-			if a.took >= pause {
-				t.Errorf("%s shed after %s: it waited for Redis instead of being shed at once", a.id, a.took)
-			}
 			if n, _ := rdb.Exists(ctx, queue.MarkKey("seed", a.id)).Result(); n != 0 {
 				t.Errorf("%s answered 503 but left a dedupe mark", a.id)
 			}
@@ -120,13 +117,23 @@ func TestOverloadSheds(t *testing.T) {
 			t.Errorf("%s: %d %s; want 200 or 503", a.id, a.status, a.body)
 		}
 	}
+	// Shed at once, not queued behind Redis: every 503 came back before
+	// the first 200, which had to wait for Redis to move.
+	for _, s := range shed {
+		for _, o := range ok {
+			if !s.done.Before(o.done) {
+				t.Errorf("%s was shed after %s was accepted: it waited for Redis instead of being shed at once", s.id, o.id)
+			}
+		}
+	}
 	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
 	t.Logf("%d accepted, %d shed; slowest answer %s", len(ok), len(shed), took[len(took)-1])
 	if len(ok) < inFlight || len(shed) == 0 {
 		t.Fatalf("%d accepted, %d shed: want at least %d accepted (the slots) and the rest shed", len(ok), len(shed), inFlight)
 	}
-	if slowest := took[len(took)-1]; slowest > pause+time.Second {
-		t.Errorf("slowest answer %s: answered requests must stay bounded (the stall plus a margin)", slowest)
+	// Every answer within ingest's own bound (redis_timeout), stall or not.
+	if slowest := took[len(took)-1]; slowest > 3*time.Second+500*time.Millisecond {
+		t.Errorf("slowest answer %s: answered requests must stay bounded by redis_timeout", slowest)
 	}
 	if n := queueLen(t, inspector); n != len(ok) {
 		t.Errorf("Asynq holds %d pending tasks, want one per 200 (%d)", n, len(ok))
