@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/hookq/hookq/internal/proctest"
 	"github.com/hookq/hookq/internal/redistest"
 )
 
@@ -31,21 +31,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("HOOKQ_BENCH") == "" {
 		os.Exit(m.Run())
 	}
-	dir, err := os.MkdirTemp("", "hookq-bench")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	out, err := exec.Command("go", "build", "-o", dir+"/", "github.com/hookq/hookq/cmd/ingest",
-		"github.com/hookq/hookq/cmd/worker", "github.com/hookq/hookq/internal/bench/bareproc").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	proctest.Main(m, &binDir, "github.com/hookq/hookq/internal/bench/bareproc")
 }
 
 // row is one line of the table.

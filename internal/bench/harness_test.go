@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,15 +15,14 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hookq/hookq/internal/proctest"
 	"github.com/hookq/hookq/internal/queue"
 	"github.com/hookq/hookq/internal/redistest"
-	"github.com/hookq/hookq/internal/sign"
 )
 
 const secret = "bench-secret"
@@ -64,12 +62,8 @@ type sink struct {
 
 func newSink(tb testing.TB) *sink {
 	s := &sink{seen: map[string]time.Time{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s.URL = "http://" + ln.Addr().String() + "/hook"
-	s.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var base string
+	s.srv, base = proctest.Serve(tb, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		io.Copy(io.Discard, r.Body)
 		if id := r.Header.Get("X-Hookq-Event-Id"); strings.HasPrefix(id, "lat_") {
@@ -81,9 +75,8 @@ func newSink(tb testing.TB) *sink {
 		}
 		s.first.CompareAndSwap(0, now.UnixNano())
 		s.n.Add(1)
-	})}
-	go s.srv.Serve(ln)
-	tb.Cleanup(func() { s.srv.Close() })
+	}))
+	s.URL = base + "/hook"
 	return s
 }
 
@@ -144,10 +137,10 @@ func loadMany(tb testing.TB, urls []string, conns int, d time.Duration, prefix s
 }
 
 func post(client *http.Client, url string, p []byte) bool {
-	hdr, _ := sign.Sign(sign.Request{Type: "hmac", Header: "X-Signature", Secret: secret, Body: p})
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(p))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Signature", hdr.Get("X-Signature"))
+	req, err := proctest.SignedRequest(url, p, secret)
+	if err != nil {
+		return false
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return false
@@ -159,72 +152,29 @@ func post(client *http.Client, url string, p []byte) bool {
 
 // proc is one hookq binary.
 type proc struct {
+	*proctest.Proc
 	cmd *exec.Cmd
-	log *bytes.Buffer
 }
 
 // start runs binDir/args[0] with args[1:]; redisURL, when set, is REDIS_URL.
+// The test's end stops it with SIGTERM.
 func start(tb testing.TB, args []string, redisURL string) *proc {
 	tb.Helper()
-	p := &proc{log: &bytes.Buffer{}}
-	p.cmd = exec.Command(filepath.Join(binDir, args[0]), args[1:]...)
-	p.cmd.Env = os.Environ()
+	env := os.Environ()
 	if redisURL != "" {
-		p.cmd.Env = append(p.cmd.Env, "REDIS_URL="+redisURL)
+		env = append(env, "REDIS_URL="+redisURL)
 	}
-	p.cmd.Stderr = &lockedWriter{b: p.log}
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(p.stop)
-	return p
+	p := proctest.Start(tb, filepath.Join(binDir, args[0]), proctest.Options{Args: args[1:], Env: env, MaxLog: 1 << 20})
+	tb.Cleanup(func() { p.Stop(15 * time.Second) })
+	return &proc{Proc: p, cmd: p.Cmd}
 }
 
-func (p *proc) stop() {
-	if p.cmd.ProcessState != nil {
-		return
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		p.cmd.Process.Kill()
-		<-done
-	}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.b.Len() > 1<<20 { // keep the tail only: logs are for failures
-		w.b.Reset()
-	}
-	return w.b.Write(p)
-}
+func (p *proc) stop() { p.Stop(15 * time.Second) }
 
 func waitHTTP(tb testing.TB, url string, limit time.Duration) {
 	tb.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("%s not ready within %s", url, limit)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !proctest.WaitOK(url, limit) {
+		tb.Fatalf("%s not ready within %s", url, limit)
 	}
 }
 
@@ -344,10 +294,7 @@ func overload(tb testing.TB, rdb *redis.Client, url string, rate float64, d time
 				time.Sleep(time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
 				id := "ovl_" + strconv.FormatInt(i, 10)
 				p := body(id, r)
-				hdr, _ := sign.Sign(sign.Request{Type: "hmac", Header: "X-Signature", Secret: secret, Body: p})
-				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(p))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-Signature", hdr.Get("X-Signature"))
+				req, _ := proctest.SignedRequest(url, p, secret)
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				took := time.Since(t0)

@@ -1,6 +1,8 @@
 // Package config loads hookq's YAML configuration: ${VAR} expansion from the
 // environment, defaults, and validation whose messages name the key and the
-// problem, never a secret's value. Only cmd/* imports it.
+// problem, never a secret's value. The commands (cmd/*, deploy/checkyaml)
+// load it, and internal/app turns it into the running parts; the parts below
+// app take their own small option types, not a Config.
 package config
 
 import (
@@ -49,6 +51,8 @@ type Tracing struct {
 	SampleRatio *float64 `yaml:"sample_ratio"`  // share of new traces sampled, 0..1; default 1 (0 samples none)
 }
 
+// Redis is how every process reaches Redis, and how sure ingest is of a
+// write before it answers.
 type Redis struct {
 	// URL: redis://, rediss://, redis-sentinel://[:pw@]h:p[,h:p…][/db]?master=NAME
 	// or redis-cluster://; default redis://127.0.0.1:6379/0; env REDIS_URL overrides.
@@ -59,6 +63,8 @@ type Redis struct {
 	AckTimeout  time.Duration `yaml:"ack_timeout"` // default 1s; below ingest.redis_timeout
 }
 
+// Ingest configures the public webhook listener and its admin listener
+// (health, metrics, dashboard).
 type Ingest struct {
 	Listen       string `yaml:"listen"`         // default ":8080"
 	AdminListen  string `yaml:"admin_listen"`   // default "127.0.0.1:9090"
@@ -86,6 +92,7 @@ type Spool struct {
 	MaxBytes int64  `yaml:"max_bytes"` // default 1 GiB; past it webhooks get 503
 }
 
+// Worker configures the processes that run routes' handlers on Asynq.
 type Worker struct {
 	AdminListen     string        `yaml:"admin_listen"`     // default "127.0.0.1:9091"
 	Concurrency     int           `yaml:"concurrency"`      // default 20
@@ -105,6 +112,8 @@ type Worker struct {
 	Pprof bool `yaml:"pprof"` // default false
 }
 
+// Dashboard configures the Asynqmon UI that ingest serves on its admin
+// listener, behind basic auth.
 type Dashboard struct {
 	Path     string        `yaml:"path"` // default /monitoring/
 	Username string        `yaml:"username"`
@@ -119,10 +128,13 @@ type Dashboard struct {
 	PrometheusURL string `yaml:"prometheus_url"`
 }
 
+// Dedupe is how long an accepted event's id is remembered, so a provider's
+// redelivery is answered "duplicate" and not enqueued again.
 type Dedupe struct {
 	TTL time.Duration `yaml:"ttl"` // default 72h
 }
 
+// Log configures the processes' structured logs.
 type Log struct {
 	Level string `yaml:"level"` // debug | info (default) | warn | error
 	// Format is json, console, or auto (default): console when stderr is
@@ -134,6 +146,8 @@ type Log struct {
 	SampleFirst int `yaml:"sample_first"`
 }
 
+// Source is one provider sending to /webhooks/{name}: how its requests are
+// verified and where its event id and type are read.
 type Source struct {
 	Name      string        `yaml:"name"`
 	Verifier  Verifier      `yaml:"verifier"`
@@ -169,6 +183,8 @@ type Reconcile struct {
 	APIURL   string        `yaml:"api_url"`  // default the provider's own
 }
 
+// Verifier names a verifier type and its settings; internal/verify
+// documents which fields each type reads.
 type Verifier struct {
 	Type            string          `yaml:"type"`
 	Secrets         []verify.Secret `yaml:"secrets"`
@@ -181,20 +197,27 @@ type Verifier struct {
 	TimestampHeader string          `yaml:"timestamp_header"`
 	SignedPayload   string          `yaml:"signed_payload"`
 	IDHeader        string          `yaml:"id_header"`
+	VerifyToken     verify.Secret   `yaml:"verify_token"` // meta, whatsapp: the token their GET handshake carries
 }
 
 // Spec converts to the verifier's own Spec.
 func (v Verifier) Spec() verify.Spec {
 	return verify.Spec{Type: v.Type, Secrets: v.Secrets, Tolerance: v.Tolerance, URL: v.URL,
 		Header: v.Header, Prefix: v.Prefix, Algorithm: v.Algorithm, Encoding: v.Encoding,
-		TimestampHeader: v.TimestampHeader, SignedPayload: v.SignedPayload, IDHeader: v.IDHeader}
+		TimestampHeader: v.TimestampHeader, SignedPayload: v.SignedPayload, IDHeader: v.IDHeader,
+		VerifyToken: v.VerifyToken}
 }
 
+// Field says where a value is read: a request header, or a JSON path in
+// the body (form bodies: a field name).
 type Field struct {
 	Header string `yaml:"header"`
 	JSON   string `yaml:"json"`
 }
 
+// Route sends a source's events whose type matches Events to one handler
+// (a business handler or "forward" to URL), as one Asynq task each, with
+// its own retry policy.
 type Route struct {
 	Name        string        `yaml:"name"`
 	Source      string        `yaml:"source"`
@@ -207,6 +230,8 @@ type Route struct {
 	PassHeaders []string      `yaml:"pass_headers"`
 }
 
+// Backoff is a route's retry delay: exponential from Base, capped at Max,
+// with jitter (worker.Backoff).
 type Backoff struct {
 	Base time.Duration `yaml:"base"` // default 5s
 	Max  time.Duration `yaml:"max"`  // default 1h

@@ -1,8 +1,11 @@
 // Package ctl is the library behind hookqctl's operator commands: the
 // dead-letter queue (Asynq's archived tasks of queue.Queue), queue stats and
 // where one event stands. It reads and acts through asynq.Inspector and a few
-// plain Redis reads of hookq's own keys (dedupe marks); it never writes a key
-// hookq or Asynq does not already write through the Inspector.
+// plain Redis reads of hookq's own keys (dedupe marks and the dead-letter
+// stream). One exception writes Asynq's layout directly: Restore puts a
+// dead-lettered event back as a pending task (a task hash plus the pending
+// list), through queue.DeadLetters, because no Inspector call creates a task
+// with a given id.
 package ctl
 
 import (
@@ -11,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -176,8 +180,8 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 		return t, nil
 	}
 	if n, ok := strings.CutSuffix(s, "d"); ok {
-		var days int
-		if _, err := fmt.Sscanf(n, "%d", &days); err == nil && fmt.Sprint(days) == n && days >= 0 {
+		// The round trip refuses "+7" and "07": only plain digits count.
+		if days, err := strconv.Atoi(n); err == nil && strconv.Itoa(days) == n && days >= 0 {
 			return now.Add(-time.Duration(days) * 24 * time.Hour), nil
 		}
 	}

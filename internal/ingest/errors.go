@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/hookq/hookq/internal/verify"
 	"github.com/hookq/hookq/internal/webhook"
 )
 
@@ -25,6 +26,8 @@ var errorTable = []struct {
 	{webhook.ErrMalformedPayload, http.StatusBadRequest, webhook.OutcomeMalformed},
 	{webhook.ErrQueueUnavailable, http.StatusServiceUnavailable, webhook.OutcomeQueueUnavailable},
 	{errBusy, http.StatusServiceUnavailable, webhook.OutcomeOverloaded},
+	{verify.ErrChallengeRefused, http.StatusForbidden, webhook.OutcomeForbidden},
+	{verify.ErrConfirmFailed, http.StatusBadGateway, webhook.OutcomeConfirmFailed},
 }
 
 // statusOf maps err to its status and outcome; anything unknown is a 500

@@ -140,11 +140,11 @@ func (h *webhookHandler) run(c *gin.Context, start time.Time) result {
 			return r.fail(err)
 		}
 	}
-	if hs, ok := src.Verifier.(verify.Handshaker); ok {
-		if resp, ok := hs.Handshake(req); ok {
-			r.answer = resp
-			return r.ok(webhook.OutcomeHandshake)
-		}
+	if resp, ok, err := handshake(r.span.ctx, src.Verifier, req); err != nil {
+		return r.fail(err)
+	} else if ok {
+		r.answer = resp
+		return r.ok(webhook.OutcomeHandshake)
 	}
 	p := newPayload(body, src.Format)
 	if r.ev.ID, err = p.eventID(c.Request.Header, src.EventID, req.Signed); err != nil {
@@ -285,6 +285,9 @@ const firstAlloc = 16 << 10
 // readBody reads at most limit bytes. A declared Content-Length over the
 // limit is refused before reading anything; a chunked body is cut off as
 // soon as it crosses the limit. The buffer grows as bytes arrive.
+// io.LimitReader rather than http.MaxBytesReader: MaxBytesReader's one
+// extra, closing the connection, needs net/http's own ResponseWriter, which
+// Gin's wrapper hides; and here the limit becomes ErrBodyTooLarge directly.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, fmt.Errorf("%w: Content-Length %d over %d", webhook.ErrBodyTooLarge, r.ContentLength, limit)

@@ -22,8 +22,10 @@ const (
 	OutcomeTimestamp        Outcome = "timestamp_out_of_tolerance"
 	OutcomeBodyTooLarge     Outcome = "body_too_large"
 	OutcomeMalformed        Outcome = "malformed_payload"
-	OutcomeQueueUnavailable Outcome = "queue_unavailable" // Redis unusable or too slow: 503
-	OutcomeOverloaded       Outcome = "overloaded"        // shed at a concurrency bound: 503
+	OutcomeQueueUnavailable Outcome = "queue_unavailable"   // Redis unusable or too slow: 503
+	OutcomeOverloaded       Outcome = "overloaded"          // shed at a concurrency bound: 503
+	OutcomeForbidden        Outcome = "forbidden"           // a GET challenge with the wrong verify token: 403
+	OutcomeConfirmFailed    Outcome = "confirmation_failed" // the provider's confirmation URL could not be called: 502
 	OutcomeInternalError    Outcome = "internal_error"
 )
 
@@ -31,5 +33,6 @@ const (
 var Outcomes = []Outcome{
 	OutcomeAccepted, OutcomeDuplicate, OutcomeIgnored, OutcomeHandshake,
 	OutcomeUnknownSource, OutcomeMissingSignature, OutcomeInvalidSignature, OutcomeTimestamp,
-	OutcomeBodyTooLarge, OutcomeMalformed, OutcomeQueueUnavailable, OutcomeOverloaded, OutcomeInternalError,
+	OutcomeBodyTooLarge, OutcomeMalformed, OutcomeQueueUnavailable, OutcomeOverloaded, OutcomeForbidden, OutcomeConfirmFailed,
+	OutcomeInternalError,
 }
