@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	public := &http.Server{
 		Handler: ingest.NewServer(log, sources, enq, queue.NewTokens(rdb), m, ingest.Options{
 			MaxBodyBytes: cfg.Ingest.MaxBodyBytes, RedisTimeout: cfg.Ingest.RedisTimeout, Tracer: tracer,
-			MaxConcurrentReads: cfg.Ingest.MaxConcurrentReads}),
+			MaxConcurrentReads: cfg.Ingest.MaxConcurrentReads, MaxInFlight: cfg.Ingest.MaxInFlight}),
 		ReadHeaderTimeout: 5 * time.Second,  // slow-header clients are cut off
 		ReadTimeout:       10 * time.Second, // slow-body clients too
 		WriteTimeout:      15 * time.Second,

@@ -77,8 +77,12 @@ type Ingest struct {
 	MaxConnections int `yaml:"max_connections"`
 	// MaxConcurrentReads bounds request bodies read at once; past it a
 	// request gets 503 + Retry-After. Default 64.
-	MaxConcurrentReads int   `yaml:"max_concurrent_reads"`
-	Spool              Spool `yaml:"spool"`
+	MaxConcurrentReads int `yaml:"max_concurrent_reads"`
+	// MaxInFlight bounds requests past their body read (verify, extract,
+	// dedupe+enqueue) at once; past it a request gets 503 + Retry-After
+	// at once instead of queueing. 0: ingest's default, 128.
+	MaxInFlight int   `yaml:"max_in_flight"`
+	Spool       Spool `yaml:"spool"`
 	// Pprof serves net/http/pprof under /debug/pprof/ on admin_listen.
 	Pprof bool `yaml:"pprof"` // default false
 }

@@ -123,3 +123,23 @@ func FuzzEnvelope(f *testing.F) {
 		}
 	})
 }
+
+func TestNestingWithin(t *testing.T) {
+	deep := func(n int) []byte { return []byte(strings.Repeat("[", n) + strings.Repeat("]", n)) }
+	manyInStrings := []byte(`{"a":"` + strings.Repeat("{[", 800) + `","b":[[1]]}`) // openers counted, not nested
+	manySiblings := []byte("[" + strings.Repeat("[],", 1500) + "[]]")
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want bool
+	}{
+		{"AtLimit", deep(maxEmbedDepth), true},
+		{"PastLimit", deep(maxEmbedDepth + 1), false},
+		{"OpenersInStrings", manyInStrings, true},
+		{"ManyShallowSiblings", manySiblings, true},
+	} {
+		if got := nestingWithin(c.b, maxEmbedDepth); got != c.want {
+			t.Errorf("%s: nestingWithin = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
