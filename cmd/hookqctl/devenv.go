@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,16 +75,4 @@ func readEnvFile(file string, vars map[string]string) {
 		}
 		vars[strings.TrimPrefix(k, "export ")] = v
 	}
-}
-
-// redactURL hides a Redis URL's password.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/json"
+	"context"
 	"flag"
 	"fmt"
-	"io"
 	"slices"
-	"text/tabwriter"
 
 	"github.com/hookq/hookq/internal/sign"
 	"github.com/hookq/hookq/internal/verify"
@@ -31,31 +29,27 @@ type provider struct {
 	Send      bool          `json:"send"` // hookqctl send can sign for it
 }
 
-func cmdProviders(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("providers", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// providersCmd lists verify's catalogue.
+func providersCmd(fs *flag.FlagSet, e *procEnv) runFunc {
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
+	return func(context.Context, []string) error {
+		signable := sign.Types()
+		var out []provider
+		for _, p := range verify.Catalogue() {
+			out = append(out, provider{Name: p.Name, Primitive: p.Primitive, Signature: p.SignatureText(), Headers: p.Params.Headers,
+				Tolerance: p.WindowText(), EventID: verify.FieldText(p.EventID, true), EventType: verify.FieldText(p.EventType, false),
+				Body: p.Body, Handshake: p.Handshake, Covers: p.Covers, Uncovered: p.Uncovered, Setup: p.Setup, Docs: p.Docs,
+				Params: p.Params, Send: slices.Contains(signable, p.Name)})
+		}
+		if *asJSON {
+			return writeJSON(e.stdout, out)
+		}
+		tw := newTable(e.stdout)
+		fmt.Fprintln(tw, "NAME\tPRIMITIVE\tTOLERANCE\tSIGNED\tNOT SIGNED")
+		for _, p := range out {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, p.Primitive, p.Tolerance, p.Covers, p.Uncovered)
+		}
+		fmt.Fprintf(tw, "\n%d providers; -json for headers, id and type defaults and docs links\n", len(out))
+		return tw.Flush()
 	}
-	signable := sign.Types()
-	var out []provider
-	for _, p := range verify.Catalogue() {
-		out = append(out, provider{Name: p.Name, Primitive: p.Primitive, Signature: p.SignatureText(), Headers: p.Params.Headers,
-			Tolerance: p.WindowText(), EventID: verify.FieldText(p.EventID, true), EventType: verify.FieldText(p.EventType, false),
-			Body: p.Body, Handshake: p.Handshake, Covers: p.Covers, Uncovered: p.Uncovered, Setup: p.Setup, Docs: p.Docs,
-			Params: p.Params, Send: slices.Contains(signable, p.Name)})
-	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPRIMITIVE\tTOLERANCE\tSIGNED\tNOT SIGNED")
-	for _, p := range out {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, p.Primitive, p.Tolerance, p.Covers, p.Uncovered)
-	}
-	fmt.Fprintf(tw, "\n%d providers; -json for headers, id and type defaults and docs links\n", len(out))
-	return tw.Flush()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,83 +16,74 @@ import (
 	"github.com/hookq/hookq/internal/reconcile"
 )
 
-// cmdReconcile lists a provider's event history and enqueues, through
+// reconcileCmd lists a provider's event history and enqueues, through
 // ingest's dedupe, what hookq never acknowledged.
-func cmdReconcile(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", getenv("HOOKQ_CONFIG"), "config file (env HOOKQ_CONFIG); the source's reconcile block holds its API key")
-	redisURL := fs.String("redis", "", "Redis URL (default: env REDIS_URL, else the config's redis.url)")
+func reconcileCmd(fs *flag.FlagSet, e *procEnv) runFunc {
+	conn := addConnFlags(fs, e) // the config's reconcile blocks hold the API keys
 	source := fs.String("source", "", "the source to reconcile (a stripe or github source with a reconcile block)")
 	since := fs.String("since", "", "look back this far (90m, 24h, 2d) or to this RFC 3339 time; default: from the watermark")
 	dryRun := fs.Bool("dry-run", false, "list what is missing; enqueue and redeliver nothing, leave the watermark")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("reconcile: unexpected argument %q", fs.Arg(0))
-	}
-	if *cfgPath == "" {
-		return errors.New("reconcile: pass -config FILE or set HOOKQ_CONFIG (the API keys live there)")
-	}
-	if *source == "" {
-		return errors.New("reconcile: -source is required")
-	}
-	var lookback time.Duration
-	if *since != "" {
-		now := time.Now()
-		t, err := ctl.ParseTime(*since, now)
+	return func(ctx context.Context, _ []string) error {
+		if conn.config == "" {
+			return errors.New("reconcile: pass -config FILE or set HOOKQ_CONFIG (the API keys live there)")
+		}
+		if *source == "" {
+			return errors.New("reconcile: -source is required")
+		}
+		var lookback time.Duration
+		if *since != "" {
+			now := time.Now()
+			t, err := ctl.ParseTime(*since, now)
+			if err != nil {
+				return fmt.Errorf("-since: %w", err)
+			}
+			if lookback = now.Sub(t); lookback <= 0 {
+				return fmt.Errorf("-since %s is not in the past", *since)
+			}
+		}
+		cfg, err := config.Load(conn.config, e.getenv)
 		if err != nil {
-			return fmt.Errorf("-since: %w", err)
+			return err
 		}
-		if lookback = now.Sub(t); lookback <= 0 {
-			return fmt.Errorf("-since %s is not in the past", *since)
+		url := cfg.Redis.URL
+		if conn.redis != "" {
+			url = conn.redis
 		}
-	}
-	cfg, err := config.Load(*cfgPath, getenv)
-	if err != nil {
+		rdb, _, err := app.Redis(url)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		log, err := obs.NewLogger(e.stderr, "warn")
+		if err != nil {
+			return err
+		}
+		periodic, err := app.Reconcilers(cfg, rdb, log)
+		if err != nil {
+			return err
+		}
+		var rec *reconcile.Reconciler
+		var names []string
+		for _, p := range periodic {
+			names = append(names, p.R.Source())
+			if p.R.Source() == *source {
+				rec = p.R
+			}
+		}
+		if rec == nil {
+			return fmt.Errorf("reconcile: source %q has no reconcile block (sources with one: %s)", *source, strings.Join(names, ", "))
+		}
+		rep, err := rec.Run(ctx, reconcile.Options{Since: lookback, DryRun: *dryRun})
+		if rep != nil {
+			if *asJSON {
+				writeJSON(e.stdout, rep)
+			} else {
+				printReport(e.stdout, *source, rep, *dryRun)
+			}
+		}
 		return err
 	}
-	url := cfg.Redis.URL
-	if *redisURL != "" {
-		url = *redisURL
-	}
-	rdb, _, err := app.Redis(url)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	log, err := obs.NewLogger(stderr, "warn")
-	if err != nil {
-		return err
-	}
-	periodic, err := app.Reconcilers(cfg, rdb, log)
-	if err != nil {
-		return err
-	}
-	var rec *reconcile.Reconciler
-	var names []string
-	for _, p := range periodic {
-		names = append(names, p.R.Source())
-		if p.R.Source() == *source {
-			rec = p.R
-		}
-	}
-	if rec == nil {
-		return fmt.Errorf("reconcile: source %q has no reconcile block (sources with one: %s)", *source, strings.Join(names, ", "))
-	}
-	rep, err := rec.Run(ctx, reconcile.Options{Since: lookback, DryRun: *dryRun})
-	if rep != nil {
-		if *asJSON {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			enc.Encode(rep)
-		} else {
-			printReport(stdout, *source, rep, *dryRun)
-		}
-	}
-	return err
 }
 
 func printReport(w io.Writer, source string, rep *reconcile.Report, dryRun bool) {
@@ -119,5 +109,3 @@ func printReport(w io.Writer, source string, rep *reconcile.Report, dryRun bool)
 		fmt.Fprintf(w, "  watermark: %s\n", utc(rep.Watermark))
 	}
 }
-
-func utc(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,151 +9,65 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/hookq/hookq/internal/config"
-	"github.com/hookq/hookq/internal/sign"
+	"github.com/hookq/hookq/internal/sender"
 )
 
-type sender struct {
-	cfg    *loadedConfig
-	base   string
-	client *http.Client
-}
-
-func newSender(cfgPath, baseURL string, getenv func(string) string) (*sender, error) {
-	if cfgPath == "" {
-		cfgPath = getenv("HOOKQ_CONFIG")
-	}
-	if cfgPath == "" {
-		return nil, errors.New("no config: pass -config FILE or set HOOKQ_CONFIG")
-	}
-	cfg, err := loadConfig(cfgPath, getenv)
-	if err != nil {
-		return nil, err
-	}
-	if baseURL == "" {
-		host, port, _ := net.SplitHostPort(cfg.Ingest.Listen)
-		if host == "" || host == "0.0.0.0" || host == "::" {
-			host = "127.0.0.1"
-		}
-		baseURL = "http://" + net.JoinHostPort(host, port)
-	}
-	return &sender{cfg: cfg, base: strings.TrimSuffix(baseURL, "/"), client: &http.Client{Timeout: 10 * time.Second}}, nil
-}
-
-// delivery is one event to send.
-type delivery struct {
-	source, id, typ string
-	body            []byte
-	forge           bool // sign with a wrong secret
-}
-
-// send signs d for its source's verifier and POSTs it; it returns the
-// status and body of the answer.
-func (s *sender) send(ctx context.Context, d delivery) (int, string, error) {
-	var src *config.Source
-	for i := range s.cfg.Sources {
-		if s.cfg.Sources[i].Name == d.source {
-			src = &s.cfg.Sources[i]
-		}
-	}
-	if src == nil {
-		return 0, "", fmt.Errorf("source %q is not in the config", d.source)
-	}
-	if err := s.cfg.needSecrets(d.source); err != nil {
-		return 0, "", err
-	}
-	v := src.Verifier
-	secret := string(v.Secrets[0])
-	if d.forge {
-		secret = sign.Forged(v.Type, secret)
-	}
-	h, err := sign.Sign(sign.Request{Type: v.Type, Secret: secret, Body: d.body, Now: time.Now(),
-		Header: v.Header, Prefix: v.Prefix, Algorithm: v.Algorithm, Encoding: v.Encoding,
-		TimestampHeader: v.TimestampHeader, SignedPayload: v.SignedPayload, EventID: d.id, EventType: d.typ, URL: v.URL})
-	if err != nil {
-		return 0, "", err
-	}
-	if src.EventID.Header != "" && h.Get(src.EventID.Header) == "" {
-		h.Set(src.EventID.Header, d.id)
-	}
-	if src.EventType.Header != "" && h.Get(src.EventType.Header) == "" {
-		h.Set(src.EventType.Header, d.typ)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/webhooks/"+d.source, bytes.NewReader(d.body))
-	if err != nil {
-		return 0, "", err
-	}
-	req.Header = h
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, strings.TrimSpace(string(b)), nil
-}
-
-func newID(prefix string) string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
-func cmdSend(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("send", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "config file (env HOOKQ_CONFIG)")
-	url := fs.String("url", "", "ingest base URL (default from ingest.listen)")
+// sendCmd sends one correctly signed event for a configured source, like a
+// provider's "send test webhook" button.
+func sendCmd(fs *flag.FlagSet, e *procEnv) runFunc {
+	in := addIngestFlags(fs, e)
 	source := fs.String("source", "", "configured source name (required)")
 	typ := fs.String("type", "test.event", "event type")
 	id := fs.String("id", "", "event id (default random)")
 	data := fs.String("data", "", "body JSON (default {\"id\":…,\"type\":…,\"data\":{}}); @FILE reads a file")
 	forge := fs.Bool("forge", false, "sign with a wrong secret (to see a 401)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *source == "" {
-		return errors.New("send: -source is required")
-	}
-	if *id == "" {
-		*id = newID("evt_")
-	}
-	body := []byte(*data)
-	if strings.HasPrefix(*data, "@") {
-		var err error
-		if body, err = os.ReadFile((*data)[1:]); err != nil {
+	return func(ctx context.Context, _ []string) error {
+		if *source == "" {
+			return errors.New("send: -source is required")
+		}
+		if *id == "" {
+			*id = newID("evt_")
+		}
+		body := []byte(*data)
+		if strings.HasPrefix(*data, "@") {
+			var err error
+			if body, err = os.ReadFile((*data)[1:]); err != nil {
+				return err
+			}
+		}
+		if len(body) == 0 {
+			body, _ = json.Marshal(map[string]any{"id": *id, "type": *typ, "data": map[string]any{}})
+		}
+		s, cfg, err := in.sender(e, nil)
+		if err != nil {
 			return err
 		}
+		return sendAndReport(ctx, e, s, cfg, sender.Delivery{Source: *source, ID: *id, Type: *typ, Body: body, Forge: *forge})
 	}
-	if len(body) == 0 {
-		body, _ = json.Marshal(map[string]any{"id": *id, "type": *typ, "data": map[string]any{}})
-	}
-	s, err := newSender(*cfgPath, *url, getenv)
+}
+
+// sendAndReport sends d, prints ingest's answer, fails on a non-2xx one and
+// explains an "ignored" one.
+func sendAndReport(ctx context.Context, e *procEnv, s *sender.Sender, cfg *config.Lenient, d sender.Delivery) error {
+	status, resp, err := s.Send(ctx, d)
 	if err != nil {
 		return err
 	}
-	status, resp, err := s.send(ctx, delivery{source: *source, id: *id, typ: *typ, body: body, forge: *forge})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%d %s\n", status, resp)
+	fmt.Fprintf(e.stdout, "%d %s\n", status, resp)
 	if status >= 300 {
 		return fmt.Errorf("ingest answered %d", status)
 	}
-	warnIgnored(stderr, s.cfg, *source, resp)
+	warnIgnored(e.stderr, cfg, d.Source, resp)
 	return nil
 }
 
 // warnIgnored explains an "ignored" answer: verified, but no route of the
 // source matches the event's type, so nothing was enqueued.
-func warnIgnored(stderr io.Writer, cfg *loadedConfig, source, resp string) {
+func warnIgnored(stderr io.Writer, cfg *config.Lenient, source, resp string) {
 	var a struct {
 		Status    string `json:"status"`
 		EventType string `json:"event_type"`
@@ -177,4 +90,18 @@ func warnIgnored(stderr io.Writer, cfg *loadedConfig, source, resp string) {
 	}
 	fmt.Fprintf(stderr, "warning: ignored: no route of source %s matches event type %q, so nothing was enqueued.\n  routes of %s: %s\n",
 		source, a.EventType, source, strings.Join(routes, ", "))
+}
+
+// newID returns prefix and 16 random hex digits.
+func newID(prefix string) string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// newUUIDish returns a random id shaped like a UUID, as GitHub's delivery
+// ids are.
+func newUUIDish() string {
+	h := newID("") + newID("")
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }

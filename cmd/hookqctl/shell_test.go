@@ -149,7 +149,7 @@ func TestHelpAndUsage(t *testing.T) {
 	}
 	for _, cmd := range []string{"send", "demo", "load", "sink", "stats", "inspect", "dlq list", "dlq show", "dlq replay",
 		"dlq delete", "dlq exported", "dlq restore", "ready", "endpoints", "ping"} {
-		if !strings.Contains(usage, "\n  "+cmd+" ") {
+		if !strings.Contains(usage(""), "\n  "+cmd+" ") {
 			t.Errorf("usage does not list %q", cmd)
 		}
 	}

@@ -17,107 +17,104 @@ import (
 	"github.com/hookq/hookq/internal/ctl"
 )
 
-// cmdTail follows live traffic like `stripe listen`: every task of the
+// tailCmd follows live traffic like `stripe listen`: every task of the
 // webhooks queue as it is accepted, retried, delivered (with history kept:
 // the destination's status, latency and attempt), finished or
 // dead-lettered, plus ingest's duplicates, ignored and refused requests from
 // its metrics. It only reads, polling every -every.
-func cmdTail(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("tail", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	conn := addConnFlags(fs, getenv)
+func tailCmd(fs *flag.FlagSet, e *procEnv) runFunc {
+	conn := addConnFlags(fs, e)
 	source := fs.String("source", "", "only this source")
 	route := fs.String("route", "", "only routes matching this glob")
 	every := fs.Duration("every", 500*time.Millisecond, "poll interval")
 	limit := fs.Int("limit", 200, "newest tasks read per state and poll")
 	forDur := fs.Duration("for", 0, "stop after this long (0: until Ctrl-C)")
 	metricsURL := fs.String("metrics", "", "ingest's /metrics URL for duplicates and refusals (default: from the config's ingest.admin_listen; \"off\" to skip)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *every < 50*time.Millisecond || *limit < 1 {
-		return fmt.Errorf("tail: want -every >= 50ms and -limit >= 1")
-	}
-	if _, err := path.Match(*route, ""); err != nil {
-		return fmt.Errorf("tail: -route: bad glob %q", *route)
-	}
-	c, closeFn, err := conn.open(getenv, stderr)
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	if *metricsURL == "" && conn.config != "" {
-		if cfg, err := loadConfig(conn.config, getenv); err == nil {
-			*metricsURL = "http://" + dialAddr(cfg.Ingest.AdminListen) + "/metrics"
+	return func(ctx context.Context, _ []string) error {
+		if *every < 50*time.Millisecond || *limit < 1 {
+			return fmt.Errorf("tail: want -every >= 50ms and -limit >= 1")
 		}
-	}
-	if *metricsURL == "off" {
-		*metricsURL = ""
-	}
-	if *forDur > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *forDur)
-		defer cancel()
-	}
-	keep := func(t *ctl.Task) bool {
-		if *source != "" && t.Source != *source {
-			return false
+		if _, err := path.Match(*route, ""); err != nil {
+			return fmt.Errorf("tail: -route: bad glob %q", *route)
 		}
-		ok, _ := path.Match(*route, t.Route)
-		return *route == "" || ok
-	}
-	fmt.Fprintf(stdout, "tailing %s", conn.where)
-	if *metricsURL != "" {
-		fmt.Fprintf(stdout, " and %s", *metricsURL)
-	}
-	fmt.Fprintln(stdout, "; Ctrl-C stops")
+		c, closeFn, err := conn.open(e)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		if *metricsURL == "" && conn.config != "" {
+			if cfg, err := loadConfig(conn.config, e); err == nil {
+				*metricsURL = "http://" + dialAddr(cfg.Ingest.AdminListen) + "/metrics"
+			}
+		}
+		if *metricsURL == "off" {
+			*metricsURL = ""
+		}
+		if *forDur > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, *forDur)
+			defer cancel()
+		}
+		keep := func(t *ctl.Task) bool {
+			if *source != "" && t.Source != *source {
+				return false
+			}
+			ok, _ := path.Match(*route, t.Route)
+			return *route == "" || ok
+		}
+		fmt.Fprintf(e.stdout, "tailing %s", conn.where)
+		if *metricsURL != "" {
+			fmt.Fprintf(e.stdout, " and %s", *metricsURL)
+		}
+		fmt.Fprintln(e.stdout, "; Ctrl-C stops")
 
-	client := &http.Client{Timeout: 2 * time.Second}
-	seen := map[string]string{} // task id → state last printed
-	var counts map[string]float64
-	first := true
-	for {
-		tasks, err := c.Recent(ctx, *limit)
-		if err != nil && ctx.Err() == nil {
-			fmt.Fprintln(stderr, "hookqctl: tail:", err)
-		}
-		now := time.Now()
-		present := map[string]bool{}
-		for _, t := range tasks {
-			present[t.ID] = true
-			if !keep(t) || seen[t.ID] == t.State {
-				continue
+		client := &http.Client{Timeout: 2 * time.Second}
+		seen := map[string]string{} // task id → state last printed
+		var counts map[string]float64
+		first := true
+		for {
+			tasks, err := c.Recent(ctx, *limit)
+			if err != nil && ctx.Err() == nil {
+				fmt.Fprintln(e.stderr, "hookqctl: tail:", err)
 			}
-			prev := seen[t.ID]
-			seen[t.ID] = t.State
-			if first {
-				continue // what was there before tail started is history
+			now := time.Now()
+			present := map[string]bool{}
+			for _, t := range tasks {
+				present[t.ID] = true
+				if !keep(t) || seen[t.ID] == t.State {
+					continue
+				}
+				prev := seen[t.ID]
+				seen[t.ID] = t.State
+				if first {
+					continue // what was there before tail started is history
+				}
+				printTask(e.stdout, now, t, prev)
 			}
-			printTask(stdout, now, t, prev)
-		}
-		if err == nil {
-			for id, state := range seen {
-				if !present[id] {
-					delete(seen, id)
-					if state != "completed" && state != "archived" {
-						fmt.Fprintf(stdout, "%s  %-13s %s  (not kept: history.retention is off, or the task was deleted)\n", now.Format("15:04:05"), "done", id)
+			if err == nil {
+				for id, state := range seen {
+					if !present[id] {
+						delete(seen, id)
+						if state != "completed" && state != "archived" {
+							fmt.Fprintf(e.stdout, "%s  %-13s %s  (not kept: history.retention is off, or the task was deleted)\n", now.Format("15:04:05"), "done", id)
+						}
 					}
 				}
 			}
-		}
-		if *metricsURL != "" {
-			if cur, err := ingestCounts(ctx, client, *metricsURL); err == nil {
-				if counts != nil {
-					printCounts(stdout, now, counts, cur, *source)
+			if *metricsURL != "" {
+				if cur, err := ingestCounts(ctx, client, *metricsURL); err == nil {
+					if counts != nil {
+						printCounts(e.stdout, now, counts, cur, *source)
+					}
+					counts = cur
 				}
-				counts = cur
 			}
-		}
-		first = false
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(*every):
+			first = false
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(*every):
+			}
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/hookq/hookq/internal/config"
 	"github.com/hookq/hookq/internal/verify"
 )
 
@@ -36,7 +37,7 @@ func TestTriggerSendsSignedFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	getenv := func(k string) string { return map[string]string{"SEED_SECRET": "s3cret"}[k] }
-	lc, err := loadConfig(cfg, getenv)
+	lc, err := config.LoadLenient(cfg, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestTriggerSendsSignedFixtures(t *testing.T) {
 		for _, typ := range fixtureNames(kind) {
 			t.Run(source+"/"+typ, func(t *testing.T) {
 				var out, errb bytes.Buffer
-				if err := run(t.Context(), []string{"trigger", "-config", cfg, "-url", srv.URL, source, typ}, getenv, &out, &errb); err != nil {
+				if err := run(t.Context(), []string{"trigger", "-config", cfg, "-ingest", srv.URL, source, typ}, getenv, &out, &errb); err != nil {
 					t.Fatalf("%v\n%s", err, errb.String())
 				}
 				if last.source != source || last.typ != typ || last.id == "" || !json.Valid(last.body) {
@@ -96,7 +97,7 @@ func TestTriggerSendsSignedFixtures(t *testing.T) {
 		}
 	}
 	t.Run("SeedHandlersGetTheirData", func(t *testing.T) {
-		run(t.Context(), []string{"trigger", "-config", cfg, "-url", srv.URL, "seed", "payment_success"}, getenv, io.Discard, io.Discard)
+		run(t.Context(), []string{"trigger", "-config", cfg, "-ingest", srv.URL, "seed", "payment_success"}, getenv, io.Discard, io.Discard)
 		for _, path := range []string{"data.payment_id", "data.amount", "data.currency", "data.user_id"} {
 			if !gjson.GetBytes(last.body, path).Exists() {
 				t.Errorf("payment_success fixture lacks %s: %s", path, last.body)
@@ -110,7 +111,7 @@ func TestTriggerSendsSignedFixtures(t *testing.T) {
 			"seed":               "want SOURCE EVENT_TYPE",
 			"stripe charge.nope": "charge.refunded",
 		} {
-			err := run(t.Context(), append([]string{"trigger", "-config", cfg, "-url", srv.URL}, strings.Fields(args)...), getenv, io.Discard, io.Discard)
+			err := run(t.Context(), append([]string{"trigger", "-config", cfg, "-ingest", srv.URL}, strings.Fields(args)...), getenv, io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("trigger %s: err %v, want %q", args, err, want)
 			}

@@ -59,7 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
 	// The queue collector runs Redis scripts on every scrape: only ingest exports it.
 	reg.MustRegister(metrics.NewQueueMetricsCollector(inspector))
-	dl := queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes})
+	shards := queue.NewShards(cfg.Queue.Shards)
+	dl := queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes}).WithShards(shards)
 	reg.MustRegister(obs.NewDeadLetterStreamCollector(dl.StreamSize, dl.Limits().MaxEntries, dl.Limits().MaxBytes))
 
 	var dashboard http.Handler
@@ -79,7 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer flush()
-	enqueuer := queue.NewEnqueuer(rdb)
+	enqueuer := queue.NewEnqueuer(rdb).WithShards(shards)
 	if n := cfg.Redis.AckReplicas; n > 0 {
 		ackRdb, err := app.RedisForWait(cfg.Redis.URL, cfg.Redis.AckTimeout)
 		if err != nil {
@@ -105,7 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	public := &http.Server{
 		Handler: ingest.NewServer(log, sources, enq, queue.NewTokens(rdb), m, ingest.Options{
 			MaxBodyBytes: cfg.Ingest.MaxBodyBytes, RedisTimeout: cfg.Ingest.RedisTimeout, Tracer: tracer,
-			MaxConcurrentReads: cfg.Ingest.MaxConcurrentReads}),
+			MaxConcurrentReads: cfg.Ingest.MaxConcurrentReads, MaxInFlight: cfg.Ingest.MaxInFlight}),
 		ReadHeaderTimeout: 5 * time.Second,  // slow-header clients are cut off
 		ReadTimeout:       10 * time.Second, // slow-body clients too
 		WriteTimeout:      15 * time.Second,

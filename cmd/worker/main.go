@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	defer rdb.Close()
 
+	shards := queue.NewShards(cfg.Queue.Shards)
 	routes, err := buildRoutes(cfg, log, handlers.Seed(store.New(rdb), store.NewOnce(rdb, onceLease(cfg), 0), log.Sugar().Infof))
 	if err != nil {
 		return err
@@ -63,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	defer flush()
 	mux := worker.NewMux(log, routes, worker.MuxOptions{
 		Metrics:        obs.NewWorkerMetrics(reg, routeEvents(cfg)),
-		DeadLetters:    queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes}),
+		DeadLetters:    queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes}).WithShards(shards),
 		Tracer:         tracer,
 		Limiter:        worker.NewLimiter(rdb),
 		RecordResults:  cfg.History.Retention > 0,
@@ -78,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	var redisErr atomic.Pointer[error]
 	srv := worker.NewServers(rdb, cfg.Worker.Fetchers, asynq.Config{
 		Concurrency:       cfg.Worker.Concurrency,
-		Queues:            map[string]int{queue.Queue: 1},
+		Queues:            shards.Weights(), // every shard alike
 		RetryDelayFunc:    mux.RetryDelay,
 		IsFailure:         worker.IsFailure, // a deferral (route full) spends no retry
 		ShutdownTimeout:   cfg.Worker.ShutdownTimeout,
@@ -99,12 +100,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err := srv.Start(recon.Wrap(mux)); err != nil {
 		return err
 	}
-	stopSchedule, err := recon.Schedule(rdb, queue.Queue, obs.AsynqLogger{S: log.Sugar()})
+	stopSchedule, err := recon.Schedule(rdb, shards.Names()[0], obs.AsynqLogger{S: log.Sugar()})
 	if err != nil {
 		srv.Shutdown()
 		return fmt.Errorf("reconcile scheduler: %w", err)
 	}
-	log.Info("processing", zap.String("queue", queue.Queue), zap.Int("concurrency", cfg.Worker.Concurrency),
+	log.Info("processing", zap.Strings("queues", shards.Names()), zap.Int("concurrency", cfg.Worker.Concurrency),
 		zap.Int("fetchers", srv.Len()), zap.Duration("poll_interval", cfg.Worker.PollInterval), zap.String("routes", mux.Routes()))
 
 	var stopping atomic.Bool

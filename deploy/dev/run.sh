@@ -101,7 +101,7 @@ start() {
   pid[$name]=$!
 }
 
-ping_url() { "$BIN/hookqctl" ping -url "$1" >/dev/null 2>&1; }
+ping_url() { "$BIN/hookqctl" ping -redis "$1" >/dev/null 2>&1; }
 redacted() { printf '%s' "$1" | sed -E 's#//[^@/]*@#//***@#'; }
 
 if [ -n "${REDIS_URL:-}" ] && ping_url "$REDIS_URL"; then

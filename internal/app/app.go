@@ -51,10 +51,10 @@ func Boot(name string, args []string, getenv func(string) string, stderr io.Writ
 	return cfg, log.With(zap.String("process", name)), nil
 }
 
-// Redis returns a client for url (redis://, rediss://, redis-sentinel://;
-// see redisconn) whose every command is bounded by its context and by short
-// socket timeouts, so a stalled Redis cannot hold a request, and the same
-// connection as an Asynq option for the dashboard.
+// Redis returns a client for url (redis://, rediss://, redis-sentinel://,
+// redis-cluster://; see redisconn) whose every command is bounded by its
+// context and by short socket timeouts, so a stalled Redis cannot hold a
+// request, and the same connection as an Asynq option for the dashboard.
 func Redis(url string) (redis.UniversalClient, asynq.RedisConnOpt, error) {
 	spec, err := redisconn.Parse(url)
 	if err != nil {

@@ -3,6 +3,9 @@ package app
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func TestRedisURLErrorHidesPassword(t *testing.T) {
@@ -17,10 +20,27 @@ func TestRedisURLErrorHidesPassword(t *testing.T) {
 	}
 }
 
-func TestRedisClusterRefusedAtStartUp(t *testing.T) {
-	_, _, err := Redis("redis-cluster://:s3cret@127.0.0.1:7000,127.0.0.1:7001")
-	if err == nil || !strings.Contains(err.Error(), "not supported yet") || strings.Contains(err.Error(), "s3cret") {
-		t.Fatalf("err = %v", err)
+func TestRedisCluster(t *testing.T) {
+	rdb, opt, err := Redis("redis-cluster://:s3cret@127.0.0.1:7000,127.0.0.1:7001")
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Log(err)
+	defer rdb.Close()
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok || len(cc.Options().Addrs) != 2 || !cc.Options().ContextTimeoutEnabled {
+		t.Fatalf("client %T", rdb)
+	}
+	mc, ok := opt.MakeRedisClient().(*redis.ClusterClient)
+	if !ok {
+		t.Fatalf("dashboard client %T", opt.MakeRedisClient())
+	}
+	mc.Close()
+	wait, err := RedisForWait("redis-cluster://127.0.0.1:7000", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wait.Close()
+	if _, ok := wait.(*redis.ClusterClient); !ok {
+		t.Fatalf("wait client %T", wait)
+	}
 }

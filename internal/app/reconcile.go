@@ -16,7 +16,7 @@ import (
 // each feeding queue.Enqueuer on rdb with the tasks ingest would enqueue.
 func Reconcilers(cfg *config.Config, rdb redis.UniversalClient, log *zap.Logger) ([]reconcile.Periodic, error) {
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: reconcile.RateLimited(nil, reconcile.RateLimit{})}
-	enq := queue.NewEnqueuer(rdb)
+	enq := queue.NewEnqueuer(rdb).WithShards(queue.NewShards(cfg.Queue.Shards))
 	var out []reconcile.Periodic
 	for _, s := range cfg.Sources {
 		rc := s.Reconcile

@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/hookq/hookq/internal/proctest"
 	"github.com/hookq/hookq/internal/redistest"
 )
 
@@ -31,21 +31,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("HOOKQ_BENCH") == "" {
 		os.Exit(m.Run())
 	}
-	dir, err := os.MkdirTemp("", "hookq-bench")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	out, err := exec.Command("go", "build", "-o", dir+"/", "github.com/hookq/hookq/cmd/ingest",
-		"github.com/hookq/hookq/cmd/worker", "github.com/hookq/hookq/internal/bench/bareproc").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	proctest.Main(m, &binDir, "github.com/hookq/hookq/internal/bench/bareproc")
 }
 
 // row is one line of the table.
@@ -90,7 +76,14 @@ func TestBenchTable(t *testing.T) {
 	waitHTTP(t, ingestAdm+"/readyz", 20*time.Second)
 	memBefore := usedMemory(t, rdb)
 	calls0 := commandCalls(t, rdb)
+	if dir := os.Getenv("HOOKQ_BENCH_PROFILE"); dir != "" {
+		go profile(t, ingestAdm, dir, "ingest")
+	}
+	cpu0, rcpu0, t0 := cpuSeconds(ing.cmd.Process.Pid), redisCPU(t, rdb), time.Now()
 	ingest, accepted := load(t, ingestURL+"/webhooks/seed", 64, d, "evt_")
+	el := time.Since(t0).Seconds()
+	t.Logf("ingest: CPU busy ingest %.0f%%, Redis %.0f%% of one core; load average %s", 100*(cpuSeconds(ing.cmd.Process.Pid)-cpu0)/el,
+		100*(redisCPU(t, rdb)-rcpu0)/el, loadAvg())
 	calls1 := commandCalls(t, rdb)
 	memPending := usedMemory(t, rdb)
 	rt, top := diffCalls(calls0, calls1)
@@ -113,7 +106,9 @@ func TestBenchTable(t *testing.T) {
 	memMarks := usedMemory(t, rdb)
 
 	// Raw Asynq enqueue: 8 goroutines, TaskID, the same 1 KB bodies.
+	rcpu0, t0 = redisCPU(t, rdb), time.Now()
 	raw, rawN := rawEnqueue(t, srv.URL(), d)
+	t.Logf("raw enqueue: CPU busy Redis %.0f%% of one core", 100*(redisCPU(t, rdb)-rcpu0)/time.Since(t0).Seconds())
 	add(row{what: "raw asynq.Client.Enqueue (8 goroutines, TaskID)", figure: fmt.Sprintf("%.0f tasks/s", raw),
 		ratio: fmt.Sprintf("%.2f x raw enqueue", ingest/raw), target: "ingest >= 1.0", met: yes(ingest/raw >= 1.0)})
 
@@ -145,9 +140,22 @@ func TestBenchTable(t *testing.T) {
 	add(row{what: "Redis bytes per dedupe mark", figure: fmt.Sprintf("%.0f B", perMark), target: "<= 120 B", met: yes(perMark <= 120)})
 	add(row{what: "idle Redis commands/s (ingest + 1 worker)", figure: fmt.Sprintf("%.0f", float64(idleCalls)/2)})
 
+	// 7. Overload: twice the measured ingest rate, open loop.
+	ov := overload(t, rdb, ingestURL+"/webhooks/seed", 2*ingest, d)
+	add(row{what: fmt.Sprintf("overload at 2x (%.0f req/s offered): 200 / 503", 2*ingest),
+		figure: fmt.Sprintf("%.0f%% / %.0f%%", 100*float64(ov.ok)/float64(ov.sent), 100*float64(ov.shed)/float64(ov.sent)),
+		ratio:  fmt.Sprintf("p99 %s, %d 200s unqueued", ov.p99.Round(time.Millisecond), ov.lost),
+		target: "p99<=2s, 0 unqueued", met: yes(ov.p99 <= 2*time.Second && ov.lost == 0 && ov.other == 0)})
+	t.Logf("overload: %+v", ov)
+
 	wrk.stop()
 	ing.stop()
 	printTable(rows, d)
+}
+
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	return strings.Join(strings.Fields(string(b))[:min(3, len(strings.Fields(string(b))))], " ")
 }
 
 func yes(ok bool) string {
@@ -159,7 +167,7 @@ func yes(ok bool) string {
 
 func printTable(rows []row, d time.Duration) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nhookq bench (%s per throughput run, 1 KB signed JSON, Redis AOF everysec, one process each)\n\n", d)
+	fmt.Fprintf(&b, "\nhookq bench (%s per throughput run, 1 KB signed JSON, Redis AOF everysec, one process each; load average %s at the end)\n\n", d, loadAvg())
 	fmt.Fprintf(&b, "| %-56s | %-18s | %-34s | %-20s | %-4s |\n", "what", "figure", "ratio", "target", "met")
 	fmt.Fprintf(&b, "|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 58), strings.Repeat("-", 20), strings.Repeat("-", 36), strings.Repeat("-", 22), strings.Repeat("-", 6))
 	for _, r := range rows {

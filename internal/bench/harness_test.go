@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,14 +15,14 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hookq/hookq/internal/proctest"
+	"github.com/hookq/hookq/internal/queue"
 	"github.com/hookq/hookq/internal/redistest"
-	"github.com/hookq/hookq/internal/sign"
 )
 
 const secret = "bench-secret"
@@ -63,12 +62,8 @@ type sink struct {
 
 func newSink(tb testing.TB) *sink {
 	s := &sink{seen: map[string]time.Time{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s.URL = "http://" + ln.Addr().String() + "/hook"
-	s.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var base string
+	s.srv, base = proctest.Serve(tb, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
 		io.Copy(io.Discard, r.Body)
 		if id := r.Header.Get("X-Hookq-Event-Id"); strings.HasPrefix(id, "lat_") {
@@ -80,9 +75,8 @@ func newSink(tb testing.TB) *sink {
 		}
 		s.first.CompareAndSwap(0, now.UnixNano())
 		s.n.Add(1)
-	})}
-	go s.srv.Serve(ln)
-	tb.Cleanup(func() { s.srv.Close() })
+	}))
+	s.URL = base + "/hook"
 	return s
 }
 
@@ -143,10 +137,10 @@ func loadMany(tb testing.TB, urls []string, conns int, d time.Duration, prefix s
 }
 
 func post(client *http.Client, url string, p []byte) bool {
-	hdr, _ := sign.Sign(sign.Request{Type: "hmac", Header: "X-Signature", Secret: secret, Body: p})
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(p))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Signature", hdr.Get("X-Signature"))
+	req, err := proctest.SignedRequest(url, p, secret)
+	if err != nil {
+		return false
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return false
@@ -158,72 +152,29 @@ func post(client *http.Client, url string, p []byte) bool {
 
 // proc is one hookq binary.
 type proc struct {
+	*proctest.Proc
 	cmd *exec.Cmd
-	log *bytes.Buffer
 }
 
 // start runs binDir/args[0] with args[1:]; redisURL, when set, is REDIS_URL.
+// The test's end stops it with SIGTERM.
 func start(tb testing.TB, args []string, redisURL string) *proc {
 	tb.Helper()
-	p := &proc{log: &bytes.Buffer{}}
-	p.cmd = exec.Command(filepath.Join(binDir, args[0]), args[1:]...)
-	p.cmd.Env = os.Environ()
+	env := os.Environ()
 	if redisURL != "" {
-		p.cmd.Env = append(p.cmd.Env, "REDIS_URL="+redisURL)
+		env = append(env, "REDIS_URL="+redisURL)
 	}
-	p.cmd.Stderr = &lockedWriter{b: p.log}
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(p.stop)
-	return p
+	p := proctest.Start(tb, filepath.Join(binDir, args[0]), proctest.Options{Args: args[1:], Env: env, MaxLog: 1 << 20})
+	tb.Cleanup(func() { p.Stop(15 * time.Second) })
+	return &proc{Proc: p, cmd: p.Cmd}
 }
 
-func (p *proc) stop() {
-	if p.cmd.ProcessState != nil {
-		return
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		p.cmd.Process.Kill()
-		<-done
-	}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.b.Len() > 1<<20 { // keep the tail only: logs are for failures
-		w.b.Reset()
-	}
-	return w.b.Write(p)
-}
+func (p *proc) stop() { p.Stop(15 * time.Second) }
 
 func waitHTTP(tb testing.TB, url string, limit time.Duration) {
 	tb.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("%s not ready within %s", url, limit)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !proctest.WaitOK(url, limit) {
+		tb.Fatalf("%s not ready within %s", url, limit)
 	}
 }
 
@@ -301,4 +252,131 @@ func percentile(d []time.Duration, p float64) time.Duration {
 	}
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	return d[min(len(d)-1, int(float64(len(d))*p))]
+}
+
+// overloadResult is what an open-loop burst got back.
+type overloadResult struct {
+	sent, ok, shed, other int64
+	lost                  int           // 200s whose dedupe mark (written with the tasks) is absent
+	p99                   time.Duration // of every answered request
+	firstOther            string        // what the first answer neither 200 nor 503 + Retry-After was
+}
+
+// overload offers rate requests/s for d, open loop: request i is sent at
+// start + i/rate whatever happened to earlier ones, from up to 512
+// outstanding requests (below ingest.max_connections: a connection past
+// that waits in the kernel's accept queue, which is not what this measures). 503s must carry Retry-After; every 200 must have
+// its event's dedupe mark, which the same script writes with its tasks.
+func overload(tb testing.TB, rdb *redis.Client, url string, rate float64, d time.Duration) overloadResult {
+	tb.Helper()
+	const outstanding = 512
+	tr := &http.Transport{MaxIdleConnsPerHost: outstanding, MaxConnsPerHost: outstanding}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	total := int64(rate * d.Seconds())
+	var next atomic.Int64
+	var res overloadResult
+	var mu sync.Mutex
+	var lat []time.Duration
+	var okIDs []string
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := range outstanding {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 11))
+			for {
+				i := next.Add(1) - 1
+				if i >= total {
+					return
+				}
+				time.Sleep(time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))))
+				id := "ovl_" + strconv.FormatInt(i, 10)
+				p := body(id, r)
+				req, _ := proctest.SignedRequest(url, p, secret)
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				took := time.Since(t0)
+				status, retryAfter, what := 0, "", fmt.Sprint(err)
+				if err == nil {
+					what = resp.Status
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					status, retryAfter = resp.StatusCode, resp.Header.Get("Retry-After")
+				}
+				mu.Lock()
+				res.sent++
+				switch {
+				case status == http.StatusOK:
+					res.ok++
+					okIDs = append(okIDs, id)
+					lat = append(lat, took)
+				case status == http.StatusServiceUnavailable && retryAfter != "":
+					res.shed++
+					lat = append(lat, took)
+				default:
+					if res.other++; res.other == 1 {
+						res.firstOther = what
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	res.p99 = percentile(lat, 0.99)
+	ctx := context.Background()
+	for len(okIDs) > 0 {
+		n := min(len(okIDs), 1000)
+		pipe := rdb.Pipeline()
+		cmds := make([]*redis.IntCmd, n)
+		for i, id := range okIDs[:n] {
+			cmds[i] = pipe.Exists(ctx, queue.MarkKey("seed", id))
+		}
+		pipe.Exec(ctx)
+		for _, c := range cmds {
+			if c.Val() != 1 {
+				res.lost++
+			}
+		}
+		okIDs = okIDs[n:]
+	}
+	return res
+}
+
+// cpuSeconds is the user+system CPU time a process has used so far.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the parenthesised command name; utime and stime are the
+	// 12th and 13th of them, in clock ticks (100 per second on Linux).
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (u + st) / 100
+}
+
+// redisCPU is Redis's own user+system CPU seconds so far.
+func redisCPU(tb testing.TB, rdb *redis.Client) float64 {
+	tb.Helper()
+	s, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var sum float64
+	for _, k := range []string{"used_cpu_sys", "used_cpu_user"} {
+		for _, l := range strings.Split(s, "\r\n") {
+			if v, ok := strings.CutPrefix(l, k+":"); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				sum += f
+			}
+		}
+	}
+	return sum
 }

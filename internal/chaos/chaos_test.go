@@ -90,108 +90,173 @@ func TestChaos(t *testing.T) {
 	p := choosePlan(t)
 	sent := &sync.Map{}
 	c := startCluster(t, clusterOpts{workers: p.workers, concurrency: 8, failRate: 0.10, slowRate: 0.05, slow: 2 * time.Second}, sent)
-	insp := asynq.NewInspectorFromRedisClient(c.redis.Client())
-	l := newLoad(c.ingestURL, sent, 10)
+	r := &chaosRun{p: p, c: c, l: newLoad(c.ingestURL, sent, 10), insp: asynq.NewInspectorFromRedisClient(c.redis.Client())}
 	t.Logf("chaos %s: %d workers, %.0f events/s from %d senders, logs in %s", p.mode, p.workers, p.rate, p.senders, c.dir)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	start := time.Now()
-	wait := l.run(ctx, p.rate, p.senders)
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			cancel()
-			wait()
+	// Sending and killing run in the test itself: the cluster's restarts
+	// belong to it, not to a subtest that would end them with its cleanup.
+	r.send(t)
+	t.Run("EveryAcknowledgedEventDelivered", r.drain)
+	t.Run("IngestAcceptsAfterRedisRestart", r.ingestBack)
+	t.Log(r.report())
+	t.Run("NoForeignOrAlteredEvents", func(t *testing.T) {
+		if len(r.firstDupIDs) > 0 {
+			sort.Strings(r.firstDupIDs)
+			t.Errorf("ingest answered \"duplicate\" to %d never-sent ids, e.g. %v", len(r.firstDupIDs), r.firstDupIDs[:min(5, len(r.firstDupIDs))])
+		}
+		if n := c.sink.unknownID.Load(); n > 0 {
+			t.Errorf("sink got %d deliveries of ids never sent", n)
+		}
+		if n := c.sink.badBody.Load(); n > 0 {
+			t.Errorf("sink got %d deliveries whose body differs from what was sent", n)
 		}
 	})
+	t.Run("EnoughLoadAndKills", func(t *testing.T) {
+		if len(r.acked) < p.requireAcked {
+			t.Errorf("only %d acknowledged events, want >= %d", len(r.acked), p.requireAcked)
+		}
+		if p.mode == "long" && (r.workerKills < 2 || r.redisKills < 1) {
+			t.Errorf("long mode needs >= 2 worker kills and >= 1 Redis kill, did %d and %d", r.workerKills, r.redisKills)
+		}
+	})
+	t.Run("NoUnexpectedExits", func(t *testing.T) {
+		for _, e := range c.unexpectedExits() {
+			t.Errorf("crash: %s", e)
+		}
+	})
+}
 
-	var (
-		workerKills, redisKills int
-		chaosLog                []string
-		redisBack               []time.Time // ingest ready again after a Redis restart
-	)
-	note := func(format string, args ...any) {
-		s := fmt.Sprintf("%6.1fs ", time.Since(start).Seconds()) + fmt.Sprintf(format, args...)
-		chaosLog = append(chaosLog, s)
-		t.Log(s)
-	}
+// chaosRun is one TestChaos scenario's state, carried from phase to phase.
+type chaosRun struct {
+	p    plan
+	c    *cluster
+	l    *load
+	insp *asynq.Inspector
+
+	start, sendEnd          time.Time
+	workerKills, redisKills int
+	timeline                []string
+	redisBack               []time.Time // ingest ready again after a Redis restart
+	backAcks                []string    // acknowledged in the 5 s after each of redisBack
+	acked                   map[string]ack
+	miss                    []string // acknowledged, never delivered
+	drainTime               time.Duration
+	firstDupIDs             []string
+}
+
+func (r *chaosRun) note(t *testing.T, format string, args ...any) {
+	s := fmt.Sprintf("%6.1fs ", time.Since(r.start).Seconds()) + fmt.Sprintf(format, args...)
+	r.timeline = append(r.timeline, s)
+	t.Log(s)
+}
+
+// send offers load while the plan's kills happen, until the plan says stop,
+// and waits for the senders' retries.
+func (r *chaosRun) send(t *testing.T) {
+	c, l, p := r.c, r.l, r.p
+	ctx, cancel := context.WithCancel(context.Background())
+	r.start = time.Now()
+	wait := l.run(ctx, p.rate, p.senders)
+	defer func() {
+		cancel()
+		wait() // retries in progress finish (bounded: 10 retries, < 12 s)
+		r.sendEnd = time.Now()
+		r.note(t, "sending stopped: %d acknowledged", l.ackedCount())
+	}()
 	for _, a := range p.actions {
-		time.Sleep(time.Until(start.Add(a.at)))
+		time.Sleep(time.Until(r.start.Add(a.at)))
 		if a.redis {
-			c.redis.Kill()
-			redisKills++
-			note("kill -9 redis (acknowledged so far %d)", l.ackedCount())
-			time.Sleep(a.pause)
-			c.redis.Restart()
-			note("redis restarted on the same data dir")
-			t0 := time.Now()
-			if !pollOK(c.ingestAdm+"/readyz", 20*time.Second) {
-				t.Errorf("ingest /readyz not 200 within 20s of the Redis restart")
-			}
-			redisBack = append(redisBack, time.Now())
-			note("ingest ready again after %v", time.Since(t0).Round(time.Millisecond))
-			for i, w := range c.workerAdm {
-				if !pollOK(w+"/readyz", 20*time.Second) {
-					t.Errorf("worker%d /readyz not 200 within 20s of the Redis restart", i)
-				}
-			}
-			note("workers ready again after %v", time.Since(t0).Round(time.Millisecond))
+			r.killRedis(t, a.pause)
 			continue
 		}
 		i := a.worker % len(c.workers)
-		note("kill -9 worker%d (pid %d)", i, c.workers[i].cmd.Process.Pid)
+		r.note(t, "kill -9 worker%d (pid %d)", i, c.workers[i].cmd.Process.Pid)
 		c.restartWorker(i, a.pause)
-		workerKills++
-		note("worker%d restarted and ready", i)
+		r.workerKills++
+		r.note(t, "worker%d restarted and ready", i)
 	}
 	for {
-		el := time.Since(start)
+		el := time.Since(r.start)
 		if el >= p.maxSend || (el >= p.minSend && l.ackedCount() >= p.minAcked) {
-			break
+			return
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	cancel()
-	wait() // retries in progress finish (bounded: 10 retries, < 12 s)
-	stopped = true
-	sendEnd := time.Now()
-	sendTime := sendEnd.Sub(start)
-	note("sending stopped: %d acknowledged", l.ackedCount())
+}
 
-	// Drain: every acknowledged event must reach the sink.
-	acked := l.ackedSnapshot()
-	var miss []string
+// killRedis kill -9s Redis, restarts it on the same data after pause, and
+// waits for ingest and every worker to be ready again.
+func (r *chaosRun) killRedis(t *testing.T, pause time.Duration) {
+	c := r.c
+	c.redis.Kill()
+	r.redisKills++
+	r.note(t, "kill -9 redis (acknowledged so far %d)", r.l.ackedCount())
+	time.Sleep(pause)
+	c.redis.Restart()
+	r.note(t, "redis restarted on the same data dir")
+	t0 := time.Now()
+	if !pollOK(c.ingestAdm+"/readyz", 20*time.Second) {
+		t.Errorf("ingest /readyz not 200 within 20s of the Redis restart")
+	}
+	r.redisBack = append(r.redisBack, time.Now())
+	r.note(t, "ingest ready again after %v", time.Since(t0).Round(time.Millisecond))
+	for i, w := range c.workerAdm {
+		if !pollOK(w+"/readyz", 20*time.Second) {
+			t.Errorf("worker%d /readyz not 200 within 20s of the Redis restart", i)
+		}
+	}
+	r.note(t, "workers ready again after %v", time.Since(t0).Round(time.Millisecond))
+}
+
+// drain waits, up to the plan's drain timeout, for every acknowledged event
+// to reach the sink.
+func (r *chaosRun) drain(t *testing.T) {
+	r.acked = r.l.ackedSnapshot()
 	lastLog := time.Now()
-	deadline := sendEnd.Add(p.drainTimeout)
+	deadline := r.sendEnd.Add(r.p.drainTimeout)
 	for {
-		miss = missing(acked, c.sink.snapshot())
-		if len(miss) == 0 || time.Now().After(deadline) {
+		r.miss = missing(r.acked, r.c.sink.snapshot())
+		if len(r.miss) == 0 || time.Now().After(deadline) {
 			break
 		}
 		if time.Since(lastLog) >= 15*time.Second {
-			note("draining: %d acknowledged events not delivered yet; queue %s", len(miss), queueState(insp))
+			r.note(t, "draining: %d acknowledged events not delivered yet; queue %s", len(r.miss), queueState(r.insp))
 			lastLog = time.Now()
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	drainTime := time.Since(sendEnd)
-	note("drain ended: %d missing after %v", len(miss), drainTime.Round(time.Millisecond))
+	r.drainTime = time.Since(r.sendEnd)
+	r.note(t, "drain ended: %d missing after %v", len(r.miss), r.drainTime.Round(time.Millisecond))
+	if len(r.miss) > 0 {
+		got := r.c.sink.snapshot()
+		var lines []string
+		for _, id := range r.miss[:min(10, len(r.miss))] {
+			lines = append(lines, describeLost(r.c, r.insp, id, r.acked[id], got[id]))
+		}
+		t.Errorf("%d acknowledged events lost, e.g.:\n  %s", len(r.miss), strings.Join(lines, "\n  "))
+	}
+}
 
-	// Ingest kept working after each Redis restart.
-	var backAcks []string
-	for i, at := range redisBack {
+// ingestBack checks that ingest acknowledged events soon after each Redis
+// restart.
+func (r *chaosRun) ingestBack(t *testing.T) {
+	for i, at := range r.redisBack {
 		n := 0
-		for _, a := range acked {
+		for _, a := range r.acked {
 			if a.at.After(at) && a.at.Before(at.Add(5*time.Second)) {
 				n++
 			}
 		}
-		backAcks = append(backAcks, strconv.Itoa(n))
+		r.backAcks = append(r.backAcks, strconv.Itoa(n))
 		if n == 0 {
 			t.Errorf("Redis restart %d: ingest acknowledged nothing in the 5 s after it was ready again", i+1)
 		}
 	}
+}
 
+// report is the run's figures, for the test log.
+func (r *chaosRun) report() string {
+	c, l, p, acked := r.c, r.l, r.p, r.acked
 	got := c.sink.snapshot()
 	dupEvents, maxOK, unackedDelivered := 0, 0, 0
 	kinds := map[string]int{}
@@ -199,74 +264,42 @@ func TestChaos(t *testing.T) {
 		kinds[a.kind]++
 		if r := got[id]; r.ok > 1 {
 			dupEvents++
-			if r.ok > maxOK {
-				maxOK = r.ok
-			}
+			maxOK = max(maxOK, r.ok)
 		}
 	}
-	for id, r := range got {
-		if _, ok := acked[id]; !ok && r.ok > 0 {
+	for id, rec := range got {
+		if _, ok := acked[id]; !ok && rec.ok > 0 {
 			unackedDelivered++
 		}
 	}
 	l.mu.Lock()
 	sentN := int(l.next.Load())
-	requests, a503, terr, oerr, gaveUp, firstDup, lastErr := l.requests, l.answered503, l.transportErrs, l.otherErrs, l.gaveUp, len(l.firstDupIDs), l.lastErr
-	firstDupIDs := append([]string(nil), l.firstDupIDs...)
+	requests, a503, terr, oerr, gaveUp, lastErr := l.requests, l.answered503, l.transportErrs, l.otherErrs, l.gaveUp, l.lastErr
+	r.firstDupIDs = append([]string(nil), l.firstDupIDs...)
 	l.mu.Unlock()
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n==== hookq chaos report (%s mode) ====\n", p.mode)
 	fmt.Fprintf(&b, "setup                    %d workers x concurrency 8, Redis AOF appendfsync always, sink 10%% 500 / 5%% 2s slow, %.0f events/s offered by %d senders\n", p.workers, p.rate, p.senders)
-	fmt.Fprintf(&b, "chaos                    %d worker kill -9, %d Redis kill -9\n", workerKills, redisKills)
+	fmt.Fprintf(&b, "chaos                    %d worker kill -9, %d Redis kill -9\n", r.workerKills, r.redisKills)
 	fmt.Fprintf(&b, "events sent              %d (%d HTTP requests)\n", sentN, requests)
 	fmt.Fprintf(&b, "acknowledged             %d (accepted %d, accepted on a retry %d, duplicate on a retry %d)\n",
 		len(acked), kinds["accepted"], kinds["accepted-after-retry"], kinds["duplicate-after-retry"])
-	fmt.Fprintf(&b, "delivered at least once  %d\n", len(acked)-len(miss))
-	fmt.Fprintf(&b, "LOST                     %d\n", len(miss))
+	fmt.Fprintf(&b, "delivered at least once  %d\n", len(acked)-len(r.miss))
+	fmt.Fprintf(&b, "LOST                     %d\n", len(r.miss))
 	fmt.Fprintf(&b, "duplicate deliveries     %d events delivered more than once (max %d times)\n", dupEvents, maxOK)
 	fmt.Fprintf(&b, "503s answered            %d\n", a503)
 	fmt.Fprintf(&b, "other errors             transport %d, other statuses %d, gave up after retries %d, \"duplicate\" for a fresh id %d%s\n",
-		terr, oerr, gaveUp, firstDup, lastErrNote(lastErr))
+		terr, oerr, gaveUp, len(r.firstDupIDs), lastErrNote(lastErr))
 	fmt.Fprintf(&b, "unacknowledged, delivered %d (sent, never acknowledged, delivered anyway: allowed)\n", unackedDelivered)
 	fmt.Fprintf(&b, "sink                     %d attempts, %d answered 500, %d slow, %d client gone, %d unknown ids, %d body mismatches\n",
 		c.sink.attempts.Load(), c.sink.served500.Load(), c.sink.servedSlow.Load(), c.sink.clientGone.Load(), c.sink.unknownID.Load(), c.sink.badBody.Load())
-	fmt.Fprintf(&b, "ingest after Redis back  %s acknowledged in the 5 s after each restart\n", strings.Join(backAcks, ", "))
-	fmt.Fprintf(&b, "send phase               %v\n", sendTime.Round(100*time.Millisecond))
-	fmt.Fprintf(&b, "time to drain            %v\n", drainTime.Round(100*time.Millisecond))
-	fmt.Fprintf(&b, "queue at end             %s\n", queueState(insp))
-	fmt.Fprintf(&b, "timeline\n  %s\n", strings.Join(chaosLog, "\n  "))
-	t.Log(b.String())
-
-	if len(miss) > 0 {
-		var lines []string
-		for i, id := range miss {
-			if i == 10 {
-				break
-			}
-			lines = append(lines, describeLost(c, insp, id, acked[id], got[id]))
-		}
-		t.Errorf("%d acknowledged events lost, e.g.:\n  %s", len(miss), strings.Join(lines, "\n  "))
-	}
-	if firstDup > 0 {
-		sort.Strings(firstDupIDs)
-		t.Errorf("ingest answered \"duplicate\" to %d never-sent ids, e.g. %v", firstDup, firstDupIDs[:min(5, len(firstDupIDs))])
-	}
-	if n := c.sink.unknownID.Load(); n > 0 {
-		t.Errorf("sink got %d deliveries of ids never sent", n)
-	}
-	if n := c.sink.badBody.Load(); n > 0 {
-		t.Errorf("sink got %d deliveries whose body differs from what was sent", n)
-	}
-	if len(acked) < p.requireAcked {
-		t.Errorf("only %d acknowledged events, want >= %d", len(acked), p.requireAcked)
-	}
-	if p.mode == "long" && (workerKills < 2 || redisKills < 1) {
-		t.Errorf("long mode needs >= 2 worker kills and >= 1 Redis kill, did %d and %d", workerKills, redisKills)
-	}
-	for _, e := range c.unexpectedExits() {
-		t.Errorf("crash: %s", e)
-	}
+	fmt.Fprintf(&b, "ingest after Redis back  %s acknowledged in the 5 s after each restart\n", strings.Join(r.backAcks, ", "))
+	fmt.Fprintf(&b, "send phase               %v\n", r.sendEnd.Sub(r.start).Round(100*time.Millisecond))
+	fmt.Fprintf(&b, "time to drain            %v\n", r.drainTime.Round(100*time.Millisecond))
+	fmt.Fprintf(&b, "queue at end             %s\n", queueState(r.insp))
+	fmt.Fprintf(&b, "timeline\n  %s\n", strings.Join(r.timeline, "\n  "))
+	return b.String()
 }
 
 func lastErrNote(s string) string {

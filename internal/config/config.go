@@ -1,6 +1,8 @@
 // Package config loads hookq's YAML configuration: ${VAR} expansion from the
 // environment, defaults, and validation whose messages name the key and the
-// problem, never a secret's value. Only cmd/* imports it.
+// problem, never a secret's value. The commands (cmd/*, deploy/checkyaml)
+// load it, and internal/app turns it into the running parts; the parts below
+// app take their own small option types, not a Config.
 package config
 
 import (
@@ -24,6 +26,7 @@ import (
 // Load fills in.
 type Config struct {
 	Redis     Redis     `yaml:"redis"`
+	Queue     Queue     `yaml:"queue"`
 	Ingest    Ingest    `yaml:"ingest"`
 	Worker    Worker    `yaml:"worker"`
 	Dashboard Dashboard `yaml:"dashboard"`
@@ -49,6 +52,8 @@ type Tracing struct {
 	SampleRatio *float64 `yaml:"sample_ratio"`  // share of new traces sampled, 0..1; default 1 (0 samples none)
 }
 
+// Redis is how every process reaches Redis, and how sure ingest is of a
+// write before it answers.
 type Redis struct {
 	// URL: redis://, rediss://, redis-sentinel://[:pw@]h:p[,h:p…][/db]?master=NAME
 	// or redis-cluster://; default redis://127.0.0.1:6379/0; env REDIS_URL overrides.
@@ -59,6 +64,8 @@ type Redis struct {
 	AckTimeout  time.Duration `yaml:"ack_timeout"` // default 1s; below ingest.redis_timeout
 }
 
+// Ingest configures the public webhook listener and its admin listener
+// (health, metrics, dashboard).
 type Ingest struct {
 	Listen       string `yaml:"listen"`         // default ":8080"
 	AdminListen  string `yaml:"admin_listen"`   // default "127.0.0.1:9090"
@@ -70,8 +77,12 @@ type Ingest struct {
 	MaxConnections int `yaml:"max_connections"`
 	// MaxConcurrentReads bounds request bodies read at once; past it a
 	// request gets 503 + Retry-After. Default 64.
-	MaxConcurrentReads int   `yaml:"max_concurrent_reads"`
-	Spool              Spool `yaml:"spool"`
+	MaxConcurrentReads int `yaml:"max_concurrent_reads"`
+	// MaxInFlight bounds requests past their body read (verify, extract,
+	// dedupe+enqueue) at once; past it a request gets 503 + Retry-After
+	// at once instead of queueing. 0: ingest's default, 128.
+	MaxInFlight int   `yaml:"max_in_flight"`
+	Spool       Spool `yaml:"spool"`
 	// Pprof serves net/http/pprof under /debug/pprof/ on admin_listen.
 	Pprof bool `yaml:"pprof"` // default false
 }
@@ -82,6 +93,7 @@ type Spool struct {
 	MaxBytes int64  `yaml:"max_bytes"` // default 1 GiB; past it webhooks get 503
 }
 
+// Worker configures the processes that run routes' handlers on Asynq.
 type Worker struct {
 	AdminListen     string        `yaml:"admin_listen"`     // default "127.0.0.1:9091"
 	Concurrency     int           `yaml:"concurrency"`      // default 20
@@ -101,6 +113,8 @@ type Worker struct {
 	Pprof bool `yaml:"pprof"` // default false
 }
 
+// Dashboard configures the Asynqmon UI that ingest serves on its admin
+// listener, behind basic auth.
 type Dashboard struct {
 	Path     string        `yaml:"path"` // default /monitoring/
 	Username string        `yaml:"username"`
@@ -115,10 +129,13 @@ type Dashboard struct {
 	PrometheusURL string `yaml:"prometheus_url"`
 }
 
+// Dedupe is how long an accepted event's id is remembered, so a provider's
+// redelivery is answered "duplicate" and not enqueued again.
 type Dedupe struct {
 	TTL time.Duration `yaml:"ttl"` // default 72h
 }
 
+// Log configures the processes' structured logs.
 type Log struct {
 	Level string `yaml:"level"` // debug | info (default) | warn | error
 	// Format is json, console, or auto (default): console when stderr is
@@ -130,6 +147,8 @@ type Log struct {
 	SampleFirst int `yaml:"sample_first"`
 }
 
+// Source is one provider sending to /webhooks/{name}: how its requests are
+// verified and where its event id and type are read.
 type Source struct {
 	Name      string        `yaml:"name"`
 	Verifier  Verifier      `yaml:"verifier"`
@@ -165,6 +184,8 @@ type Reconcile struct {
 	APIURL   string        `yaml:"api_url"`  // default the provider's own
 }
 
+// Verifier names a verifier type and its settings; internal/verify
+// documents which fields each type reads.
 type Verifier struct {
 	Type            string          `yaml:"type"`
 	Secrets         []verify.Secret `yaml:"secrets"`
@@ -177,22 +198,27 @@ type Verifier struct {
 	TimestampHeader string          `yaml:"timestamp_header"`
 	SignedPayload   string          `yaml:"signed_payload"`
 	IDHeader        string          `yaml:"id_header"`
+	VerifyToken     verify.Secret   `yaml:"verify_token"` // meta, whatsapp: the token their GET handshake carries
 }
 
 // Spec converts to the verifier's own Spec.
 func (v Verifier) Spec() verify.Spec {
 	return verify.Spec{Type: v.Type, Secrets: v.Secrets, Tolerance: v.Tolerance, URL: v.URL,
 		Header: v.Header, Prefix: v.Prefix, Algorithm: v.Algorithm, Encoding: v.Encoding,
-		TimestampHeader: v.TimestampHeader, SignedPayload: v.SignedPayload, IDHeader: v.IDHeader}
+		TimestampHeader: v.TimestampHeader, SignedPayload: v.SignedPayload, IDHeader: v.IDHeader,
+		VerifyToken: v.VerifyToken}
 }
 
+// Field says where a value is read: a request header, or a JSON path in
+// the body (form bodies: a field name).
 type Field struct {
 	Header string `yaml:"header"`
 	JSON   string `yaml:"json"`
 }
 
-// Route sends a source's events to a handler. Its task policy (deadline,
-// retries, defaults) is in task.go.
+// Route sends a source's events whose type matches Events to one handler
+// (a business handler or "forward" to URL), as one Asynq task each, with
+// its own retry policy (task.go: deadline, retries, defaults).
 type Route struct {
 	Name        string        `yaml:"name"`
 	Source      string        `yaml:"source"`
@@ -209,6 +235,8 @@ type Route struct {
 	MaxInFlight int `yaml:"max_in_flight"`
 }
 
+// Backoff is a route's retry delay: exponential from Base, capped at Max,
+// with jitter (worker.Backoff).
 type Backoff struct {
 	Base time.Duration `yaml:"base"` // default 5s
 	Max  time.Duration `yaml:"max"`  // default 1h
@@ -379,6 +407,9 @@ func (c *Config) validate() error {
 	}
 	if _, err := redisconn.Parse(c.Redis.URL); err != nil {
 		bad("redis.url", "%v", err)
+	}
+	if c.Queue.Shards < 0 || c.Queue.Shards > 64 {
+		bad("queue.shards", "must be between 1 and 64")
 	}
 	if c.Redis.AckReplicas < 0 || c.Redis.AckReplicas > 16 {
 		bad("redis.ack_replicas", "must be between 0 and 16")
@@ -561,4 +592,12 @@ func AdminIsLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// Queue shapes the Asynq queues webhook tasks go to.
+type Queue struct {
+	// Shards > 1 spreads events over that many queues (one Redis Cluster
+	// slot each, placed on different masters); every process of a
+	// deployment must use the same value. Default 1: the queue "webhooks".
+	Shards int `yaml:"shards"`
 }

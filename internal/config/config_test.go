@@ -110,6 +110,9 @@ sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"redis.a
 		{"AckReplicasNegative", `
 redis: {ack_replicas: -1}
 sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"redis.ack_replicas"}},
+		{"TooManyShards", `
+queue: {shards: 65}
+sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"queue.shards"}},
 		{"SentinelWithoutMaster", `
 redis: {url: "redis-sentinel://:pw@s1:26379/0"}
 sources: [{name: a, verifier: {type: github, secrets: [x]}}]`, []string{"redis.url", "master=NAME"}},

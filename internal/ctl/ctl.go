@@ -1,8 +1,11 @@
 // Package ctl is the library behind hookqctl's operator commands: the
 // dead-letter queue (Asynq's archived tasks of queue.Queue), queue stats and
 // where one event stands. It reads and acts through asynq.Inspector and a few
-// plain Redis reads of hookq's own keys (dedupe marks); it never writes a key
-// hookq or Asynq does not already write through the Inspector.
+// plain Redis reads of hookq's own keys (dedupe marks and the dead-letter
+// stream). One exception writes Asynq's layout directly: Restore puts a
+// dead-lettered event back as a pending task (a task hash plus the pending
+// list), through queue.DeadLetters, because no Inspector call creates a task
+// with a given id.
 package ctl
 
 import (
@@ -11,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +40,8 @@ type Ctl struct {
 	rdb  redis.UniversalClient
 	insp *asynq.Inspector
 	topo Topology
+	// sharded is the configured queue.shards; nil: detected (shards).
+	sharded *queue.Shards
 	// ScanLimit bounds how many keys one Inspect or CountMarks scan may walk
 	// (0 means the default, 1,000,000), so a huge keyspace cannot hold it.
 	ScanLimit int
@@ -176,8 +182,8 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 		return t, nil
 	}
 	if n, ok := strings.CutSuffix(s, "d"); ok {
-		var days int
-		if _, err := fmt.Sscanf(n, "%d", &days); err == nil && fmt.Sprint(days) == n && days >= 0 {
+		// The round trip refuses "+7" and "07": only plain digits count.
+		if days, err := strconv.Atoi(n); err == nil && strconv.Itoa(days) == n && days >= 0 {
 			return now.Add(-time.Duration(days) * 24 * time.Hour), nil
 		}
 	}
@@ -191,10 +197,34 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 // pageSize is how many archived tasks one Inspector call reads.
 const pageSize = 100
 
-// Archived returns every dead-lettered task of the webhooks queue that f
-// selects, most recently failed (FailedOrReceived) first. The archive holds at most 10,000
-// tasks, so it is read whole; a task archived while reading may be missed.
+// Archived returns every dead-lettered task of hookq's queues that f
+// selects, most recently failed (FailedOrReceived) first. An archive holds
+// at most 10,000 tasks per queue, so each is read whole; a task archived
+// while reading may be missed.
 func (c *Ctl) Archived(ctx context.Context, f Filter) ([]*Task, error) {
+	qs, err := c.queues()
+	if err != nil {
+		return nil, err
+	}
+	var out []*Task
+	for _, q := range qs {
+		ts, err := c.archived(ctx, q, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ts...)
+	}
+	// Asynq pages the archive oldest first, whatever its doc says.
+	slices.SortStableFunc(out, func(a, b *Task) int {
+		if c := b.FailedOrReceived().Compare(a.FailedOrReceived()); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+func (c *Ctl) archived(ctx context.Context, qname string, f Filter) ([]*Task, error) {
 	ids := map[string]bool{}
 	for _, id := range f.IDs {
 		ids[id] = true
@@ -205,7 +235,7 @@ func (c *Ctl) Archived(ctx context.Context, f Filter) ([]*Task, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		infos, err := c.insp.ListArchivedTasks(queue.Queue, asynq.PageSize(pageSize), asynq.Page(page))
+		infos, err := c.insp.ListArchivedTasks(qname, asynq.PageSize(pageSize), asynq.Page(page))
 		if errors.Is(err, asynq.ErrQueueNotFound) {
 			return nil, nil // nothing was ever enqueued: nothing archived
 		}
@@ -226,13 +256,6 @@ func (c *Ctl) Archived(ctx context.Context, f Filter) ([]*Task, error) {
 			}
 		}
 		if len(infos) < pageSize {
-			// Asynq pages the archive oldest first, whatever its doc says.
-			slices.SortStableFunc(out, func(a, b *Task) int {
-				if c := b.FailedOrReceived().Compare(a.FailedOrReceived()); c != 0 {
-					return c
-				}
-				return strings.Compare(a.ID, b.ID)
-			})
 			return out, nil
 		}
 	}
@@ -253,7 +276,7 @@ func (c *Ctl) Select(ctx context.Context, f Filter) (tasks []*Task, notArchived 
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		info, err := c.insp.GetTaskInfo(queue.Queue, id)
+		info, err := c.taskInfo(id)
 		switch {
 		case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
 			rest = append(rest, id)
@@ -295,7 +318,7 @@ func (c *Ctl) Select(ctx context.Context, f Filter) (tasks []*Task, notArchived 
 // Find returns what `dlq show` shows for id: the task with that id in any
 // state, or else every dead-lettered task of the event with that id.
 func (c *Ctl) Find(ctx context.Context, id string) ([]*Task, error) {
-	info, err := c.insp.GetTaskInfo(queue.Queue, id)
+	info, err := c.taskInfo(id)
 	switch {
 	case err == nil:
 		return []*Task{newTask(info)}, nil
@@ -324,12 +347,12 @@ type Outcome struct {
 // exactly one more attempt before it is dead-lettered again. progress, when
 // not nil, is called once per task.
 func (c *Ctl) Replay(ctx context.Context, ids []string, progress func()) (Outcome, error) {
-	return c.each(ctx, ids, progress, func(id string) error { return c.insp.RunTask(queue.Queue, id) })
+	return c.each(ctx, ids, progress, func(id string) error { return c.onTask(id, c.insp.RunTask) })
 }
 
 // Delete removes each task for good with Inspector.DeleteTask.
 func (c *Ctl) Delete(ctx context.Context, ids []string, progress func()) (Outcome, error) {
-	return c.each(ctx, ids, progress, func(id string) error { return c.insp.DeleteTask(queue.Queue, id) })
+	return c.each(ctx, ids, progress, func(id string) error { return c.onTask(id, c.insp.DeleteTask) })
 }
 
 func (c *Ctl) each(ctx context.Context, ids []string, progress func(), do func(id string) error) (Outcome, error) {

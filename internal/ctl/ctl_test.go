@@ -252,14 +252,14 @@ func TestInspect(t *testing.T) {
 		verdict string
 		scanned bool
 	}{
-		{"DeadLettered", configured(), "evt_a", "", []string{"stripe"}, []route{{"app", "archived"}, {"audit", "archived"}}, "tasks exist (app: archived, audit: archived)", false},
-		{"PendingOneRouteNotRouted", configured(), "evt_p", "", []string{"stripe"}, []route{{"app", "pending"}, {"audit", ""}}, "tasks exist (app: pending); the other routes' tasks finished or were never enqueued", false},
-		{"Finished", configured(), ctltest.Done, "", []string{"stripe"}, []route{{"app", ""}, {"audit", ""}}, "processed (or deduped) — task finished; Asynq keeps no succeeded task", false},
-		{"Unknown", configured(), "nope", "", nil, nil, "not found: never received, ignored (no route matched), deleted, or its dedupe window has passed", false},
-		{"UnknownOneSource", configured(), "nope", "github", nil, []route{{"ci", ""}}, "not found: never received, ignored (no route matched), deleted, or its dedupe window has passed", false},
-		{"ScanWithoutConfig", ctl.Topology{}, "evt_a", "", []string{"stripe"}, []route{{"app", "archived"}, {"audit", "archived"}}, "tasks exist (app: archived, audit: archived)", true},
-		{"ScanWithSource", ctl.Topology{}, "gh_1", "github", []string{"github"}, []route{{"ci", "archived"}}, "tasks exist (ci: archived)", true},
-		{"ScanFinished", ctl.Topology{}, ctltest.Done, "", []string{"stripe"}, nil, "processed (or deduped) — task finished; Asynq keeps no succeeded task", true},
+		{name: "DeadLettered", topo: configured(), eventID: "evt_a", marks: []string{"stripe"}, routes: []route{{"app", "archived"}, {"audit", "archived"}}, verdict: "tasks exist (app: archived, audit: archived)"},
+		{name: "PendingOneRouteNotRouted", topo: configured(), eventID: "evt_p", marks: []string{"stripe"}, routes: []route{{"app", "pending"}, {"audit", ""}}, verdict: "tasks exist (app: pending); the other routes' tasks finished or were never enqueued"},
+		{name: "Finished", topo: configured(), eventID: ctltest.Done, marks: []string{"stripe"}, routes: []route{{"app", ""}, {"audit", ""}}, verdict: "processed (or deduped) — task finished; Asynq keeps no succeeded task"},
+		{name: "Unknown", topo: configured(), eventID: "nope", verdict: "not found: never received, ignored (no route matched), deleted, or its dedupe window has passed"},
+		{name: "UnknownOneSource", topo: configured(), eventID: "nope", source: "github", routes: []route{{"ci", ""}}, verdict: "not found: never received, ignored (no route matched), deleted, or its dedupe window has passed"},
+		{name: "ScanWithoutConfig", topo: ctl.Topology{}, eventID: "evt_a", marks: []string{"stripe"}, routes: []route{{"app", "archived"}, {"audit", "archived"}}, verdict: "tasks exist (app: archived, audit: archived)", scanned: true},
+		{name: "ScanWithSource", topo: ctl.Topology{}, eventID: "gh_1", source: "github", marks: []string{"github"}, routes: []route{{"ci", "archived"}}, verdict: "tasks exist (ci: archived)", scanned: true},
+		{name: "ScanFinished", topo: ctl.Topology{}, eventID: ctltest.Done, marks: []string{"stripe"}, verdict: "processed (or deduped) — task finished; Asynq keeps no succeeded task", scanned: true},
 	}
 	rdb := redistest.Start(t).Client()
 	ctltest.Seed(t, rdb)

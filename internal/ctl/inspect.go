@@ -91,9 +91,9 @@ func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts
 	}
 	if len(sources) == 0 {
 		w.Scanned = true
-		trunc, err := c.scan(ctx, escapeGlob(markPrefix)+"*:"+escapeGlob(eventID), func(key string) {
-			src, id, ok := strings.Cut(strings.TrimPrefix(key, markPrefix), ":")
-			if ok && id == eventID && !slices.Contains(sources, src) {
+		trunc, err := c.scan(ctx, markPattern+":"+escapeGlob(eventID), func(key string) {
+			q, src, id, ok := queue.SplitMarkKey(key)
+			if ok && queue.IsQueue(q) && id == eventID && !slices.Contains(sources, src) {
 				sources = append(sources, src)
 			}
 		})
@@ -102,16 +102,25 @@ func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts
 			return nil, err
 		}
 	}
+	qs, err := c.queues()
+	if err != nil {
+		return nil, err
+	}
+	if len(qs) == 0 {
+		qs = []string{queue.Queue}
+	}
 	for _, src := range sources {
-		key := queue.MarkKey(src, eventID)
-		ttl, err := c.rdb.PTTL(ctx, key).Result()
-		if err != nil {
-			return nil, fmt.Errorf("mark %s: %w", key, err)
+		for _, q := range qs { // the mark is in its shard's slot
+			key := queue.MarkKeyIn(q, src, eventID)
+			ttl, err := c.rdb.PTTL(ctx, key).Result()
+			if err != nil {
+				return nil, fmt.Errorf("mark %s: %w", key, err)
+			}
+			if ttl == -2 { // no such key (go-redis passes PTTL's -2 and -1 through unscaled)
+				continue
+			}
+			w.Marks = append(w.Marks, Mark{Source: src, Key: key, TTL: ttl})
 		}
-		if ttl == -2 { // no such key (go-redis passes PTTL's -2 and -1 through unscaled)
-			continue
-		}
-		w.Marks = append(w.Marks, Mark{Source: src, Key: key, TTL: ttl})
 	}
 
 	// Task ids to look up: every configured route of every candidate
@@ -132,14 +141,18 @@ func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts
 	}
 	if len(scanFor) > 0 {
 		w.Scanned = true
-		prefix := "asynq:{" + queue.Queue + "}:t:"
 		known := len(refs)
-		trunc, err := c.scan(ctx, escapeGlob(prefix)+"*:*:"+escapeGlob(eventID), func(key string) {
-			parts := strings.SplitN(strings.TrimPrefix(key, prefix), ":", 3)
+		// Task hashes of every shard (queue.TaskKey: asynq:{<queue>}:t:<id>).
+		trunc, err := c.scan(ctx, escapeGlob("asynq:{"+queue.Queue)+"*}:t:*:*:"+escapeGlob(eventID), func(key string) {
+			q, id, ok := queue.SplitTaskKey(key)
+			if !ok || !queue.IsQueue(q) {
+				return
+			}
+			parts := strings.SplitN(id, ":", 3)
 			if len(parts) != 3 || parts[2] != eventID || !(scanFor[""] || scanFor[parts[0]]) {
 				return
 			}
-			ref := RouteTask{Source: parts[0], Route: parts[1], TaskID: strings.TrimPrefix(key, prefix)}
+			ref := RouteTask{Source: parts[0], Route: parts[1], TaskID: id}
 			if !slices.Contains(refs, ref) {
 				refs = append(refs, ref)
 			}
@@ -159,7 +172,7 @@ func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts
 		relevant[m.Source] = true
 	}
 	for i := range refs {
-		info, err := c.insp.GetTaskInfo(queue.Queue, refs[i].TaskID)
+		info, err := c.taskInfo(refs[i].TaskID)
 		switch {
 		case err == nil:
 			refs[i].Task = newTask(info)

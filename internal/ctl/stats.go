@@ -7,13 +7,14 @@ import (
 	"strings"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/hookq/hookq/internal/queue"
 )
 
 // Stats returns Asynq's current numbers for every queue in this Redis
-// (hookq uses one, queue.Queue; others belong to whatever else shares the
-// Redis), sorted by name.
+// (hookq uses queue.Queue, or one per shard; others belong to whatever
+// else shares the Redis), sorted by name.
 func (c *Ctl) Stats(ctx context.Context) ([]*asynq.QueueInfo, error) {
 	names, err := c.insp.Queues()
 	if err != nil {
@@ -41,16 +42,18 @@ type Marks struct {
 	Truncated bool           `json:"truncated,omitempty"` // ScanLimit reached: the counts are lower bounds
 }
 
-// markPrefix starts every dedupe mark key; queue.MarkKey appends
-// "<source>:<event id>".
-var markPrefix = queue.MarkKey("", "")[:len(queue.MarkKey("", ""))-1]
+// markPattern matches the dedupe mark of every shard (queue.MarkKeyIn:
+// hookq:{<queue>}:seen:<source>:<event id>), and a few keys that are not
+// marks, which queue.SplitMarkKey rejects.
+var markPattern = escapeGlob("hookq:{"+queue.Queue) + "*}:seen:*"
 
-// CountMarks counts the dedupe marks with SCAN, walking at most ScanLimit keys.
+// CountMarks counts the dedupe marks with SCAN, walking at most ScanLimit keys
+// (per node of a cluster).
 func (c *Ctl) CountMarks(ctx context.Context) (Marks, error) {
 	m := Marks{BySource: map[string]int{}}
-	trunc, err := c.scan(ctx, escapeGlob(markPrefix)+"*", func(key string) {
-		src, _, ok := strings.Cut(strings.TrimPrefix(key, markPrefix), ":")
-		if ok {
+	trunc, err := c.scan(ctx, markPattern, func(key string) {
+		q, src, _, ok := queue.SplitMarkKey(key)
+		if ok && queue.IsQueue(q) {
 			m.Total++
 			m.BySource[src]++
 		}
@@ -69,26 +72,30 @@ func (c *Ctl) scanLimit() int {
 // scan calls fn for every key matching pattern until the whole keyspace or
 // ScanLimit keys have been walked; truncated reports the latter.
 func (c *Ctl) scan(ctx context.Context, pattern string, fn func(key string)) (truncated bool, err error) {
-	const count = 1000
-	var cursor uint64
-	walked := 0
-	for {
-		keys, next, err := c.rdb.Scan(ctx, cursor, pattern, count).Result()
-		if err != nil {
-			return false, fmt.Errorf("scan %s: %w", pattern, err)
+	err = c.scanEach(ctx, func(ctx context.Context, node redis.Cmdable) error {
+		const count = 1000
+		var cursor uint64
+		walked := 0
+		for {
+			keys, next, err := node.Scan(ctx, cursor, pattern, count).Result()
+			if err != nil {
+				return fmt.Errorf("scan %s: %w", pattern, err)
+			}
+			for _, k := range keys {
+				fn(k)
+			}
+			walked += count
+			cursor = next
+			if cursor == 0 {
+				return nil
+			}
+			if walked >= c.scanLimit() {
+				truncated = true
+				return nil
+			}
 		}
-		for _, k := range keys {
-			fn(k)
-		}
-		walked += count
-		cursor = next
-		if cursor == 0 {
-			return false, nil
-		}
-		if walked >= c.scanLimit() {
-			return true, nil
-		}
-	}
+	})
+	return truncated, err
 }
 
 // escapeGlob quotes Redis glob metacharacters so s matches only itself.

@@ -59,7 +59,11 @@ func exported(m redis.XMessage) Exported {
 // still exists (in the dead-letter queue, say) counts as NotFound-like
 // "skipped" in Failed, never as a second task.
 func (c *Ctl) Restore(ctx context.Context, streamIDs []string, progress func()) (Outcome, error) {
-	dl := queue.NewDeadLetters(c.rdb, queue.DeadLetterLimits{}) // Restore only: limits unused
+	shards, err := c.shards()
+	if err != nil {
+		return Outcome{}, err
+	}
+	dl := queue.NewDeadLetters(c.rdb, queue.DeadLetterLimits{}).WithShards(shards) // Restore only: limits unused
 	var o Outcome
 	for _, id := range streamIDs {
 		if err := ctx.Err(); err != nil {

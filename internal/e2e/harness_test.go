@@ -3,23 +3,19 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hookq/hookq/internal/proctest"
 	"github.com/hookq/hookq/internal/redistest"
-	"github.com/hookq/hookq/internal/sign"
 )
 
 var binDir string
@@ -48,9 +44,8 @@ type delivery struct {
 func newSink(t *testing.T) *sink {
 	t.Helper()
 	s := &sink{respond: func(delivery, int) (int, time.Duration) { return 200, 0 }}
-	port := redistest.FreePort(t)
-	s.URL = "http://127.0.0.1:" + strconv.Itoa(port) + "/hook"
-	s.srv = &http.Server{Addr: "127.0.0.1:" + strconv.Itoa(port), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var base string
+	s.srv, base = proctest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		d := delivery{EventID: r.Header.Get("X-Hookq-Event-Id"), EventType: r.Header.Get("X-Hookq-Event-Type"),
 			Attempt: r.Header.Get("X-Hookq-Attempt"), Source: r.Header.Get("X-Hookq-Source"), ContentType: r.Header.Get("Content-Type"),
@@ -68,9 +63,8 @@ func newSink(t *testing.T) *sink {
 		status, delay := respond(d, n)
 		time.Sleep(delay)
 		w.WriteHeader(status)
-	})}
-	go s.srv.ListenAndServe()
-	t.Cleanup(func() { s.srv.Close() })
+	}))
+	s.URL = base + "/hook"
 	return s
 }
 
@@ -106,27 +100,10 @@ type stack struct {
 	workers   []*proc
 }
 
+// proc is one running binary; cmd is its Cmd, which a test may Wait for.
 type proc struct {
+	*proctest.Proc
 	cmd *exec.Cmd
-	log *bytes.Buffer
-	mu  *sync.Mutex
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (p *proc) Log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.String()
 }
 
 type stackOpts struct {
@@ -143,6 +120,7 @@ type stackOpts struct {
 	sources, routes string
 	redisURL        string // a Redis the test started itself (Sentinel…); empty = a private redis-server
 	ackReplica      int    // redis.ack_replicas
+	shards          int    // queue.shards; 0 = default
 }
 
 func startStack(t *testing.T, o stackOpts) *stack {
@@ -208,6 +186,9 @@ routes:
 `, o.ackReplica, pub, adm, o.maxBody, wadm, o.shutdown, s.sink.URL, o.maxRetries, o.backoff)
 	cfg = strings.Replace(cfg, "routes:\n", strings.ReplaceAll(o.sources, "{{INGEST}}", s.ingestURL)+"routes:\n", 1)
 	cfg += strings.ReplaceAll(strings.ReplaceAll(o.routes, "SINK", s.sink.URL), "{{INGEST}}", s.ingestURL)
+	if o.shards > 0 {
+		cfg += fmt.Sprintf("queue: { shards: %d }\n", o.shards)
+	}
 	if o.otlp != "" {
 		cfg += "tracing: { otlp_endpoint: \"" + o.otlp + "\" }\n"
 		if o.sampling != "" {
@@ -227,25 +208,8 @@ routes:
 
 func (s *stack) start(name string) *proc {
 	s.t.Helper()
-	p := &proc{log: &bytes.Buffer{}, mu: &sync.Mutex{}}
-	p.cmd = exec.Command(filepath.Join(binDir, name), "-config", s.config)
-	p.cmd.Env = s.env
-	p.cmd.Stdout = lockedWriter{p.mu, p.log}
-	p.cmd.Stderr = lockedWriter{p.mu, p.log}
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		s.t.Fatalf("start %s: %v", name, err)
-	}
-	s.t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
-		if s.t.Failed() {
-			s.t.Logf("--- %s log ---\n%s", name, tail(p.Log(), 4000))
-		}
-	})
-	return p
+	p := proctest.Start(s.t, filepath.Join(binDir, name), proctest.Options{Config: s.config, Env: s.env})
+	return &proc{Proc: p, cmd: p.Cmd}
 }
 
 func (s *stack) startWorker() *proc {
@@ -256,43 +220,31 @@ func (s *stack) startWorker() *proc {
 	return w
 }
 
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
-}
+func tail(s string, n int) string { return proctest.Tail(s, n) }
 
 func (s *stack) waitOK(url string) {
 	s.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !proctest.WaitOK(url, 15*time.Second) {
+		s.t.Fatalf("%s never answered 200", url)
 	}
-	s.t.Fatalf("%s never answered 200", url)
 }
 
 // post sends body to /webhooks/{source}, signed with secret ("" = unsigned).
 func (s *stack) post(source string, body []byte, secret string, extra ...string) (int, string, http.Header) {
 	s.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, s.ingestURL+"/webhooks/"+source, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	req, err := proctest.SignedRequest(s.ingestURL+"/webhooks/"+source, body, secret)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return s.do(req, extra...)
+}
+
+// do sends req with extra headers (name, value, …) and returns the answer's
+// status, trimmed body and headers.
+func (s *stack) do(req *http.Request, extra ...string) (int, string, http.Header) {
+	s.t.Helper()
 	for i := 0; i+1 < len(extra); i += 2 {
 		req.Header.Set(extra[i], extra[i+1])
-	}
-	if secret != "" {
-		h, err := sign.Sign(sign.Request{Type: "hmac", Header: "X-Signature", Secret: secret, Body: body, Now: time.Now()})
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		req.Header.Set("X-Signature", h.Get("X-Signature"))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -306,13 +258,7 @@ func (s *stack) post(source string, body []byte, secret string, extra ...string)
 // eventually polls cond until it holds or the timeout passes.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	proctest.Eventually(t, timeout, what, cond)
 }
 
 func seedBody(id, typ, data string) []byte {

@@ -275,16 +275,8 @@ func (s *stack) postRaw(base, source string, body []byte, ctype string, extra ..
 	s.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/"+source, bytes.NewReader(body))
 	req.Header.Set("Content-Type", ctype)
-	for i := 0; i+1 < len(extra); i += 2 {
-		req.Header.Set(extra[i], extra[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatalf("post: %v", err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return result{resp.StatusCode, strings.TrimSpace(string(b))}
+	status, b, _ := s.do(req, extra...)
+	return result{status, b}
 }
 
 // postTwilio signs a form body as Twilio does: HMAC-SHA1 of the URL and the

@@ -1,6 +1,7 @@
 // Package handlers holds business processing: the built-in examples from
 // hookq's seed (a payment, an order, an enrollment, a registration). Each is
-// idempotent, because Asynq may run a task twice.
+// idempotent, because Asynq may run a task twice. examples.go holds the
+// events that exercise them, which `hookqctl demo` and `trigger` send.
 package handlers
 
 import (
@@ -82,6 +83,28 @@ func str(m map[string]any, k string) (string, error) {
 	return "", fmt.Errorf("%w: data.%s missing", ErrBadEvent, k)
 }
 
+// paymentRecord and orderRecord are the values recorded per payment and
+// order. encoding/json writes them: a value the provider chose (a currency,
+// an event id) may hold any character, and only JSON escaping keeps the
+// record valid JSON.
+type paymentRecord struct {
+	Status   string  `json:"status"`
+	Amount   float64 `json:"amount"`
+	Currency string  `json:"currency"`
+	EventID  string  `json:"event_id"`
+}
+
+type orderRecord struct {
+	Total     float64 `json:"total"`
+	HighValue bool    `json:"high_value"`
+	EventID   string  `json:"event_id"`
+}
+
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
 // paymentSuccess marks the payment processed exactly once per payment id,
 // however often the event (or its task) arrives, and sends one receipt per
 // payment: a non-idempotent effect, so it runs under Once.
@@ -97,7 +120,11 @@ func paymentSuccess(s Store, once Once, logf Logf) Func {
 		}
 		amount, _ := d["amount"].(float64)
 		cur, _ := d["currency"].(string)
-		first, err := s.Record(ctx, "payments", id, fmt.Sprintf(`{"status":"processed","amount":%v,"currency":%q,"event_id":%q}`, amount, cur, ev.ID))
+		rec, err := jsonText(paymentRecord{Status: "processed", Amount: amount, Currency: cur, EventID: ev.ID})
+		if err != nil {
+			return err
+		}
+		first, err := s.Record(ctx, "payments", id, rec)
 		if err != nil {
 			return err
 		}
@@ -130,7 +157,11 @@ func orderCreated(s Store, logf Logf) Func {
 				return err
 			}
 		}
-		first, err := s.Record(ctx, "orders", id, fmt.Sprintf(`{"total":%v,"high_value":%t,"event_id":%q}`, total, total > HighValueThreshold, ev.ID))
+		rec, err := jsonText(orderRecord{Total: total, HighValue: total > HighValueThreshold, EventID: ev.ID})
+		if err != nil {
+			return err
+		}
+		first, err := s.Record(ctx, "orders", id, rec)
 		if err == nil {
 			flag := ""
 			if total > HighValueThreshold {

@@ -2,10 +2,13 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/hookq/hookq/internal/handlers"
 	"github.com/hookq/hookq/internal/redistest"
@@ -93,5 +96,69 @@ func TestBadEventsArePermanent(t *testing.T) {
 				t.Fatalf("err = %v, want malformed (permanent)", err)
 			}
 		})
+	}
+}
+
+// TestRecordsAreJSON: a value the provider chose may hold a control
+// character or a quote; each record stays valid JSON that reads back as sent.
+func TestRecordsAreJSON(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	h := handlers.Seed(store.New(rdb), store.NewOnce(rdb, 0, 0), nolog)
+	ctx := context.Background()
+	const odd = "ev\x01t\"\\\u2028é"
+	pay := &webhook.Event{Source: "seed", ID: odd, Type: "payment_success",
+		Body: []byte(`{"data":{"payment_id":"pay_odd","amount":12.5,"currency":"PK\u0001R"}}`)}
+	if err := h["payment_success"](ctx, pay); err != nil {
+		t.Fatal(err)
+	}
+	order := &webhook.Event{Source: "seed", ID: odd, Type: "order_created", Body: []byte(`{"data":{"order_id":"ord_odd","total":1500}}`)}
+	if err := h["order_created"](ctx, order); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		collection, key string
+		want            map[string]any
+	}{
+		{"payments", "pay_odd", map[string]any{"status": "processed", "amount": 12.5, "currency": "PK\x01R", "event_id": odd}},
+		{"orders", "ord_odd", map[string]any{"total": 1500.0, "high_value": true, "event_id": odd}},
+	} {
+		raw := rdb.HGet(ctx, store.Prefix+tc.collection, tc.key).Val()
+		var got map[string]any
+		if err := json.Unmarshal([]byte(raw), &got); err != nil {
+			t.Fatalf("%s record is not JSON: %v: %q", tc.collection, err, raw)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s record (-want +got):\n%s", tc.collection, diff)
+		}
+	}
+}
+
+// TestExamples: each demo event is one its Seed handler processes, with the
+// effects the seed promises: a 5000 PKR payment, a high-value order.
+func TestExamples(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	h := handlers.Seed(store.New(rdb), store.NewOnce(rdb, 0, 0), nolog)
+	ctx := context.Background()
+	examples := handlers.Examples("run1")
+	if len(examples) != len(handlers.ExampleTypes) {
+		t.Fatalf("%d examples, %d types", len(examples), len(handlers.ExampleTypes))
+	}
+	for _, e := range examples {
+		ev := &webhook.Event{Source: "seed", ID: e.ID, Type: e.Type, Body: e.Body()}
+		if err := h[e.Handler](ctx, ev); err != nil {
+			t.Fatalf("%s: %v", e.Type, err)
+		}
+	}
+	if got := rdb.HGet(ctx, store.Prefix+"payments", "pay_run1").Val(); got != `{"status":"processed","amount":5000,"currency":"PKR","event_id":"evt_pay_run1"}` {
+		t.Errorf("payment record = %s", got)
+	}
+	if !rdb.HExists(ctx, store.Prefix+"orders_high_value", "ord_run1").Val() {
+		t.Error("the example order is not flagged high value")
+	}
+	if !rdb.HExists(ctx, store.Prefix+"enrollments", "enr_run1").Val() || !rdb.HExists(ctx, store.Prefix+"users", "usr_run1").Val() {
+		t.Error("enrollment or registration not recorded")
+	}
+	if _, ok := handlers.NewExample("nope", "x", "x"); ok {
+		t.Error("NewExample accepted an unknown type")
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // handleChallenge answers the GET a provider sends to prove the endpoint
-// before it delivers events (Okta's verification). Only sources whose
+// before it delivers events (Okta, Meta hub.challenge, X CRC, Dropbox). Only sources whose
 // preset has a GET handshake answer it; for every other source GET stays
 // 405, as for any method but POST. Nothing is read from a body or enqueued.
 func handleChallenge(log *zap.Logger, sources map[string]*Source) gin.HandlerFunc {
@@ -37,6 +37,8 @@ func handleChallenge(log *zap.Logger, sources map[string]*Source) gin.HandlerFun
 			return
 		}
 		log.Info("webhook challenge", zap.String("source", name), zap.Int("status", http.StatusOK))
+		// An echoed value must never be sniffed into HTML (Dropbox asks for this).
+		c.Header("X-Content-Type-Options", "nosniff")
 		c.Data(http.StatusOK, ctype, body)
 	}
 }

@@ -10,7 +10,7 @@ import (
 // addRoutes lists every public route.
 func addRoutes(r *gin.Engine, log *zap.Logger, sources map[string]*Source, enq Enqueuer, tokens Tokens, m Metrics, opt Options) {
 	r.Use(recoverJSON(log))
-	r.POST("/webhooks/:source", handleWebhook(log, sources, enq, tokens, m, opt))
+	r.POST("/webhooks/:source", handleProbe(log, sources), handleWebhook(log, sources, enq, tokens, m, opt))
 	r.GET("/webhooks/:source", handleChallenge(log, sources))
 	r.NoMethod(func(c *gin.Context) {
 		c.Header("Allow", "POST")

@@ -40,9 +40,9 @@ type Tokens interface {
 
 // Metrics records what ingest saw. A nil Metrics records nothing.
 type Metrics interface {
-	// Request is called once per webhook request; reason is the status word
-	// of the response body ("accepted", "duplicate", "invalid_signature"…).
-	Request(source string, status int, reason string, elapsed time.Duration, bodyBytes int)
+	// Request is called once per webhook request. source is "" when the
+	// URL names no configured source.
+	Request(source string, status int, outcome webhook.Outcome, elapsed time.Duration, bodyBytes int)
 	// Redis is called once per dedupe+enqueue round trip.
 	Redis(elapsed time.Duration, err error)
 }
@@ -56,6 +56,11 @@ type Options struct {
 	// MaxConcurrentReads bounds the request bodies read at once, and so the
 	// memory they hold; past it a request gets 503 + Retry-After. Default 64.
 	MaxConcurrentReads int
+	// MaxInFlight bounds the requests past their body read (verify,
+	// extract, dedupe+enqueue) at once, and so the work and the Redis
+	// pipeline queue behind them; past it a request gets 503 + Retry-After
+	// at once rather than waiting its turn. Default 128.
+	MaxInFlight int
 }
 
 // NewServer returns the public handler. sources are keyed by name.
@@ -72,6 +77,9 @@ func NewServer(log *zap.Logger, sources map[string]*Source, enq Enqueuer, tokens
 	if opt.MaxConcurrentReads <= 0 {
 		opt.MaxConcurrentReads = 64
 	}
+	if opt.MaxInFlight <= 0 {
+		opt.MaxInFlight = 128
+	}
 	if m == nil {
 		m = nopMetrics{}
 	}
@@ -85,5 +93,5 @@ func NewServer(log *zap.Logger, sources map[string]*Source, enq Enqueuer, tokens
 
 type nopMetrics struct{}
 
-func (nopMetrics) Request(string, int, string, time.Duration, int) {}
-func (nopMetrics) Redis(time.Duration, error)                      {}
+func (nopMetrics) Request(string, int, webhook.Outcome, time.Duration, int) {}
+func (nopMetrics) Redis(time.Duration, error)                               {}

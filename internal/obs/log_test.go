@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -52,3 +54,55 @@ func TestLoggerConsole(t *testing.T) {
 		t.Errorf("console line: %q", out)
 	}
 }
+
+// Buffered info lines reach the writer within the flush interval, in one
+// write, and before any warning that follows them; Sync flushes the rest.
+func TestLoggerBuffered(t *testing.T) {
+	w := &countingWriter{}
+	log, err := NewLoggerWith(w, "info", LogOptions{FlushInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 100 {
+		log.Info("webhook", zap.Int("i", i))
+	}
+	if n := w.lines(); n != 0 {
+		t.Fatalf("%d info lines written before the flush interval", n)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for w.lines() < 100 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n, writes := w.lines(), w.writes(); n != 100 || writes > 3 {
+		t.Fatalf("after the interval: %d lines in %d writes, want 100 in a few", n, writes)
+	}
+	log.Info("before")
+	log.Warn("loud")
+	out := w.String()
+	if !strings.Contains(out, `"msg":"loud"`) || strings.Index(out, `"msg":"before"`) > strings.Index(out, `"msg":"loud"`) ||
+		!strings.Contains(out, `"msg":"before"`) {
+		t.Fatalf("a warning must be written at once, after the buffered lines:\n%s", out[max(0, len(out)-300):])
+	}
+	log.Info("last")
+	log.Sync()
+	if !strings.Contains(w.String(), `"msg":"last"`) {
+		t.Fatal("Sync did not flush")
+	}
+}
+
+type countingWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+	n  int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.n++
+	return w.b.Write(p)
+}
+
+func (w *countingWriter) String() string { w.mu.Lock(); defer w.mu.Unlock(); return w.b.String() }
+func (w *countingWriter) lines() int     { return strings.Count(w.String(), "\n") }
+func (w *countingWriter) writes() int    { w.mu.Lock(); defer w.mu.Unlock(); return w.n }

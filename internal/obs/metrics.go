@@ -3,6 +3,7 @@ package obs
 import (
 	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,14 +13,32 @@ import (
 
 var latencyBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
 
-// IngestMetrics implements ingest.Metrics.
+// IngestMetrics implements ingest.Metrics. Series are looked up once per
+// label set and kept: WithLabelValues hashes and allocates on every call,
+// which showed in the request path's profile.
 type IngestMetrics struct {
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	bodyBytes   *prometheus.HistogramVec
 	dedupeHits  *prometheus.CounterVec
 	enqueueErrs *prometheus.CounterVec
-	redis       *prometheus.HistogramVec
+	shed        *prometheus.CounterVec
+	redis       prometheus.Observer
+
+	mu       sync.RWMutex
+	bySource map[string]*sourceSeries
+	byAnswer map[answerKey]prometheus.Counter
+}
+
+type sourceSeries struct {
+	duration, bodyBytes           prometheus.Observer
+	dedupeHits, enqueueErrs, shed prometheus.Counter
+}
+
+type answerKey struct {
+	source  string
+	status  int
+	outcome webhook.Outcome
 }
 
 // NewIngestMetrics registers the ingest series on reg.
@@ -35,31 +54,65 @@ func NewIngestMetrics(reg prometheus.Registerer) *IngestMetrics {
 			Help: "Deliveries answered as duplicates."}, []string{"source"}),
 		enqueueErrs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hookq_ingest_enqueue_errors_total",
 			Help: "Dedupe+enqueue failures (answered 503)."}, []string{"source"}),
-		redis: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hookq_redis_duration_seconds",
-			Help: "Redis round trips by operation.", Buckets: latencyBuckets}, []string{"op"}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hookq_ingest_shed_total",
+			Help: "Requests refused with 503 + Retry-After because ingest.max_concurrent_reads or ingest.max_in_flight was reached."}, []string{"source"}),
+		bySource: map[string]*sourceSeries{},
+		byAnswer: map[answerKey]prometheus.Counter{},
 	}
-	reg.MustRegister(m.requests, m.duration, m.bodyBytes, m.dedupeHits, m.enqueueErrs, m.redis)
+	redis := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hookq_redis_duration_seconds",
+		Help: "Redis round trips by operation.", Buckets: latencyBuckets}, []string{"op"})
+	m.redis = redis.WithLabelValues("enqueue")
+	reg.MustRegister(m.requests, m.duration, m.bodyBytes, m.dedupeHits, m.enqueueErrs, m.shed, redis)
 	return m
 }
 
 // Request implements ingest.Metrics.
-func (m *IngestMetrics) Request(source string, status int, reason string, elapsed time.Duration, bodyBytes int) {
-	m.requests.WithLabelValues(source, strconv.Itoa(status), reason).Inc()
-	m.duration.WithLabelValues(source).Observe(elapsed.Seconds())
+func (m *IngestMetrics) Request(source string, status int, outcome webhook.Outcome, elapsed time.Duration, bodyBytes int) {
+	s, c := m.series(source, status, outcome)
+	c.Inc()
+	s.duration.Observe(elapsed.Seconds())
 	if bodyBytes > 0 {
-		m.bodyBytes.WithLabelValues(source).Observe(float64(bodyBytes))
+		s.bodyBytes.Observe(float64(bodyBytes))
 	}
-	switch reason {
-	case "duplicate":
-		m.dedupeHits.WithLabelValues(source).Inc()
-	case "queue_unavailable":
-		m.enqueueErrs.WithLabelValues(source).Inc()
+	switch outcome {
+	case webhook.OutcomeDuplicate:
+		s.dedupeHits.Inc()
+	case webhook.OutcomeQueueUnavailable:
+		s.enqueueErrs.Inc()
+	case webhook.OutcomeOverloaded:
+		s.shed.Inc()
 	}
+}
+
+// series returns the cached series of source and of one answer. Labels
+// are bounded: source is a configured name or "" (ingest never passes a
+// stranger's), status and outcome come from ingest's error table.
+func (m *IngestMetrics) series(source string, status int, outcome webhook.Outcome) (*sourceSeries, prometheus.Counter) {
+	k := answerKey{source, status, outcome}
+	m.mu.RLock()
+	s, c := m.bySource[source], m.byAnswer[k]
+	m.mu.RUnlock()
+	if s != nil && c != nil {
+		return s, c
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s = m.bySource[source]; s == nil {
+		s = &sourceSeries{duration: m.duration.WithLabelValues(source), bodyBytes: m.bodyBytes.WithLabelValues(source),
+			dedupeHits: m.dedupeHits.WithLabelValues(source), enqueueErrs: m.enqueueErrs.WithLabelValues(source),
+			shed: m.shed.WithLabelValues(source)}
+		m.bySource[source] = s
+	}
+	if c = m.byAnswer[k]; c == nil {
+		c = m.requests.WithLabelValues(source, strconv.Itoa(status), string(outcome))
+		m.byAnswer[k] = c
+	}
+	return s, c
 }
 
 // Redis implements ingest.Metrics.
 func (m *IngestMetrics) Redis(elapsed time.Duration, err error) {
-	m.redis.WithLabelValues("enqueue").Observe(elapsed.Seconds())
+	m.redis.Observe(elapsed.Seconds())
 }
 
 // WorkerMetrics implements worker.Metrics.

@@ -13,17 +13,11 @@ import (
 	"github.com/hookq/hookq/internal/webhook"
 )
 
-// Asynq v0.26.0 keeps at most 9,999 archived tasks per queue and none older
-// than 90 days, trimming the oldest without any signal when another task is
-// archived (internal/rdb: maxArchiveSize, archivedExpirationInDays).
-const (
-	archiveKeep = 10000 - 1
-	archiveAge  = 90 * 24 * time.Hour
-)
-
 // DeadLetterStream is the Redis stream every dead-lettered event is copied
-// to before Asynq archives it, so a trim never loses its payload. Its size
-// is bounded by entries and by bytes (DeadLetterLimits); entries removed to
+// to before Asynq archives it, so a trim never loses its payload. It is one
+// stream for every shard, so on a Redis Cluster it lives on one master (the
+// slot of {webhooks}): dead letters are rare, and one stream keeps one
+// order and one bound. Its size is bounded by entries and by bytes (DeadLetterLimits); entries removed to
 // stay in bounds are reported to the caller, never dropped silently.
 // DeadLetterStreamBytes counts the bytes of its entries (field names and
 // values), which is what the byte bound applies to.
@@ -48,8 +42,16 @@ type DeadLetterLimits struct {
 
 // DeadLetters records dead-lettered events.
 type DeadLetters struct {
-	rdb redis.UniversalClient
-	lim DeadLetterLimits
+	rdb    redis.UniversalClient
+	lim    DeadLetterLimits
+	shards Shards
+	queues published
+}
+
+// WithShards makes Record and Restore find a task's queue among s.
+func (d *DeadLetters) WithShards(s Shards) *DeadLetters {
+	d.shards = s
+	return d
 }
 
 // NewDeadLetters returns a recorder on rdb; the caller owns rdb.
@@ -106,7 +108,7 @@ return {id, total, n, trimmed}
 // past 90 days). One round trip.
 func (d *DeadLetters) Record(ctx context.Context, l webhook.DeadLetter) (webhook.DeadLetterTrims, error) {
 	var trims webhook.DeadLetterTrims
-	archived := "asynq:{" + Queue + "}:archived"
+	archived := ArchivedKey(d.shards.ForTask(l.TaskID))
 	now := time.Now()
 	source, eventID, eventType := "", "", ""
 	if ev := l.Event; ev != nil {
@@ -122,6 +124,8 @@ func (d *DeadLetters) Record(ctx context.Context, l webhook.DeadLetter) (webhook
 	if l.Cause != nil {
 		cause = l.Cause.Error()
 	}
+	// The stream and the archive are in different slots on a cluster:
+	// go-redis splits this pipeline per node.
 	pipe := d.rdb.Pipeline()
 	added := appendScript.Eval(ctx, pipe, []string{DeadLetterStream, DeadLetterStreamBytes},
 		d.lim.MaxEntries, d.lim.MaxBytes, trimsPerRecord,
@@ -172,13 +176,11 @@ func (d *DeadLetters) StreamSize(ctx context.Context) (entries, bytes int64, err
 }
 
 // restoreScript writes one Asynq task like the enqueue script, unless a task
-// with that id exists. KEYS: task hash, pending list, asynq:queues.
-// ARGV: task id, message, now ns, queue name.
-var restoreScript = redis.NewScript(`
+// with that id exists. KEYS: task hash, pending list (one slot).
+// ARGV: task id, message, now ns.
+var restoreScript = redis.NewScript(writeTaskLua + `
 if redis.call("EXISTS", KEYS[1]) == 1 then return 0 end
-redis.call("SADD", KEYS[3], ARGV[4])
-redis.call("HSET", KEYS[1], "msg", ARGV[2], "state", "pending", "pending_since", ARGV[3])
-redis.call("LPUSH", KEYS[2], ARGV[1])
+write_task(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])
 return 1
 `)
 
@@ -189,9 +191,13 @@ return 1
 // is left as it is.
 func (d *DeadLetters) Restore(ctx context.Context, ev *webhook.Event, t webhook.Task) (restored bool, err error) {
 	id := webhook.TaskID(ev.Source, t.Route, ev.ID)
-	msg := encodeTaskMessage(webhook.TaskType(t.Route), webhook.Encode(ev), nil, id, Queue, t.MaxRetry, t.Timeout, t.Retention)
-	n, err := restoreScript.Run(ctx, d.rdb, []string{taskKey(id), "asynq:{" + Queue + "}:pending", "asynq:queues"},
-		id, msg, strconv.FormatInt(time.Now().UnixNano(), 10), Queue).Int()
+	qname := d.shards.For(ev.Source, ev.ID)
+	if err := d.queues.register(ctx, d.rdb, qname); err != nil {
+		return false, fmt.Errorf("queue: restore %s: register %s: %w", id, qname, err)
+	}
+	msg := encodeTaskMessage(webhook.TaskType(t.Route), webhook.Encode(ev), nil, id, qname, t.MaxRetry, t.Timeout, t.Retention)
+	n, err := restoreScript.Run(ctx, d.rdb, []string{TaskKey(qname, id), PendingKey(qname)},
+		id, msg, strconv.FormatInt(time.Now().UnixNano(), 10)).Int()
 	if err != nil {
 		return false, fmt.Errorf("queue: restore %s: %w", id, err)
 	}

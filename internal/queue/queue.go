@@ -7,9 +7,9 @@
 // not be atomic: a crash between "mark" and "enqueue" would turn the
 // provider's retry into a false "duplicate", and "enqueue" before "mark" lets
 // two concurrent deliveries both pass. The script writes tasks exactly as
-// Asynq v0.26.0's own enqueue script does (a hash asynq:{q}:t:<id> with the
-// protobuf TaskMessage, state and pending_since, then LPUSH asynq:{q}:pending);
-// TestCompatibleWithAsynq proves a real Asynq server and Inspector read them.
+// Asynq's own enqueue script does; everything copied from Asynq is fenced
+// in asynq.go, and TestCompatibleWithAsynq proves a real Asynq server and
+// Inspector read what it writes.
 package queue
 
 import (
@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,14 +27,26 @@ import (
 	"github.com/hookq/hookq/internal/webhook"
 )
 
-// Queue is the Asynq queue every webhook task goes to.
+// Queue is the Asynq queue every webhook task goes to with one shard (the
+// default), and the hash tag of the keys that are not per shard (replay
+// tokens, the dead-letter stream).
 const Queue = "webhooks"
 
 // Enqueuer runs the dedupe+enqueue protocol.
 type Enqueuer struct {
 	rdb redis.UniversalClient
-	b   *batcher
-	ack *replicaAck // nil: answer once the master has the writes
+	// batchers holds one batcher per queue (shard): a batch then goes to
+	// one master, and a stalled master holds only its own shard's requests.
+	batchers sync.Map    // queue name → *batcher
+	ack      *replicaAck // nil: answer once the master has the writes
+	shards   Shards
+	queues   published
+}
+
+// WithShards spreads events over s (default: the one queue Queue).
+func (q *Enqueuer) WithShards(s Shards) *Enqueuer {
+	q.shards = s
+	return q
 }
 
 type replicaAck struct {
@@ -56,14 +69,21 @@ func (q *Enqueuer) WithReplicaAck(rdb redis.UniversalClient, n int, timeout time
 // NewEnqueuer returns an Enqueuer on rdb; the caller owns rdb. Concurrent
 // calls share pipelined round trips (batch.go).
 func NewEnqueuer(rdb redis.UniversalClient) *Enqueuer {
-	return &Enqueuer{rdb: rdb, b: &batcher{rdb: rdb}}
+	return &Enqueuer{rdb: rdb}
 }
 
-// MarkKey is the dedupe mark of an event. It carries the queue's hash tag so
-// it lives in the same cluster slot as the queue's keys.
-func MarkKey(source, eventID string) string {
-	return "hookq:{" + Queue + "}:seen:" + source + ":" + eventID
+func (q *Enqueuer) batcher(qname string) *batcher {
+	if b, ok := q.batchers.Load(qname); ok {
+		return b.(*batcher)
+	}
+	b, _ := q.batchers.LoadOrStore(qname, &batcher{rdb: q.rdb})
+	return b.(*batcher)
 }
+
+// MarkKey is the dedupe mark of an event with one shard; Shards.MarkKey
+// with several. It carries the queue's hash tag so it lives in the same
+// cluster slot as the queue's keys.
+func MarkKey(source, eventID string) string { return Shards{}.MarkKey(source, eventID) }
 
 type nonceKey struct{}
 
@@ -84,30 +104,27 @@ func WithNonce(ctx context.Context, nonce string) context.Context {
 	return context.WithValue(ctx, nonceKey{}, nonce)
 }
 
-func taskKey(id string) string { return "asynq:{" + Queue + "}:t:" + id }
-
-// KEYS[1] mark, KEYS[2] pending list, KEYS[3] asynq:queues, KEYS[4..] task hashes.
-// ARGV[1] mark ttl ms, ARGV[2] now ns, ARGV[3] queue name, ARGV[4] this
-// attempt's nonce, then per task: id, encoded TaskMessage.
+// KEYS[1] mark, KEYS[2] pending list, KEYS[3..] task hashes, all in the
+// shard's slot. ARGV[1] mark ttl ms, ARGV[2] now ns, ARGV[3] this
+// attempt's nonce, then per task: id, encoded TaskMessage. The queue is
+// registered in AllQueues outside the script (another slot).
 //
 // Returns 1 accepted, 0 duplicate. A mark holding our own nonce means this
 // same call already ran (a client-side retry after a timeout whose first
 // try executed): that is our acceptance, not a duplicate.
-var script = redis.NewScript(`
+var script = redis.NewScript(writeTaskLua + `
 local mark = redis.call("GET", KEYS[1])
 if mark then
-  if mark == ARGV[4] then return 1 end
+  if mark == ARGV[3] then return 1 end
   return 0
 end
-for i = 4, #KEYS do
+for i = 3, #KEYS do
   if redis.call("EXISTS", KEYS[i]) == 1 then return 0 end
 end
-redis.call("SET", KEYS[1], ARGV[4], "PX", ARGV[1])
-redis.call("SADD", KEYS[3], ARGV[3])
-for i = 4, #KEYS do
-  local j = 5 + (i - 4) * 2
-  redis.call("HSET", KEYS[i], "msg", ARGV[j + 1], "state", "pending", "pending_since", ARGV[2])
-  redis.call("LPUSH", KEYS[2], ARGV[j])
+redis.call("SET", KEYS[1], ARGV[3], "PX", ARGV[1])
+for i = 3, #KEYS do
+  local j = 4 + (i - 3) * 2
+  write_task(KEYS[i], KEYS[2], ARGV[j], ARGV[j + 1], ARGV[2])
 end
 return 1
 `)
@@ -128,15 +145,17 @@ func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Dura
 	if nonce == "" {
 		nonce = NewNonce()
 	}
-	keys := make([]string, 3, 3+len(tasks))
-	keys[0] = MarkKey(ev.Source, ev.ID)
-	keys[1] = "asynq:{" + Queue + "}:pending"
-	keys[2] = "asynq:queues"
-	args := make([]any, 4, 4+2*len(tasks))
+	qname := q.shards.For(ev.Source, ev.ID)
+	if err := q.queues.register(ctx, q.rdb, qname); err != nil {
+		return false, fmt.Errorf("queue: register %s: %w: %v", qname, webhook.ErrQueueUnavailable, err)
+	}
+	keys := make([]string, 2, 2+len(tasks))
+	keys[0] = markKey(qname, ev.Source, ev.ID)
+	keys[1] = PendingKey(qname)
+	args := make([]any, 3, 3+2*len(tasks))
 	args[0] = strconv.FormatInt(ttl.Milliseconds(), 10)
 	args[1] = strconv.FormatInt(time.Now().UnixNano(), 10)
-	args[2] = Queue
-	args[3] = nonce
+	args[2] = nonce
 	for _, t := range tasks {
 		id := webhook.TaskID(ev.Source, t.Route, ev.ID)
 		p := payload
@@ -145,10 +164,10 @@ func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Dura
 			e.Headers = t.Headers
 			p = webhook.Encode(&e)
 		}
-		keys = append(keys, taskKey(id))
-		args = append(args, id, encodeTaskMessage(webhook.TaskType(t.Route), p, headers, id, Queue, t.MaxRetry, t.Timeout, t.Retention))
+		keys = append(keys, TaskKey(qname, id))
+		args = append(args, id, encodeTaskMessage(webhook.TaskType(t.Route), p, headers, id, qname, t.MaxRetry, t.Timeout, t.Retention))
 	}
-	n, err := q.run(ctx, keys, args)
+	n, err := q.run(ctx, qname, keys, args)
 	if err != nil {
 		return false, fmt.Errorf("queue: enqueue %s: %w: %v", ev.Summary(), webhook.ErrQueueUnavailable, err)
 	}
@@ -157,14 +176,26 @@ func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Dura
 
 // run executes the script, and WAIT after it when replicas must acknowledge.
 // A duplicate answer waits too: the mark it found may not be replicated yet.
-func (q *Enqueuer) run(ctx context.Context, keys []string, args []any) (int, error) {
+func (q *Enqueuer) run(ctx context.Context, qname string, keys []string, args []any) (int, error) {
 	if q.ack == nil {
-		return q.b.run(ctx, keys, args)
+		return q.batcher(qname).run(ctx, keys, args)
+	}
+	var conn interface {
+		Pipelined(context.Context, func(redis.Pipeliner) error) ([]redis.Cmder, error)
+	} = q.ack.rdb
+	if cc, ok := q.ack.rdb.(*redis.ClusterClient); ok {
+		// A cluster pipeline may spread over nodes, and a keyless WAIT would
+		// go to any of them: send both to the master of the script's slot.
+		node, err := cc.MasterForKey(ctx, keys[0])
+		if err != nil {
+			return 0, err
+		}
+		conn = node
 	}
 	for attempt := 0; ; attempt++ {
 		var res *redis.Cmd
 		var wait *redis.Cmd
-		q.ack.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		conn.Pipelined(ctx, func(p redis.Pipeliner) error {
 			if attempt == 0 {
 				res = script.EvalSha(ctx, p, keys, args...)
 			} else {

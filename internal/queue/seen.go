@@ -14,9 +14,10 @@ import (
 // (a dry run, or a GitHub delivery that only GitHub can resend, signed).
 func (q *Enqueuer) Seen(ctx context.Context, source, eventID string, routes []string) (bool, error) {
 	keys := make([]string, 0, 1+len(routes))
-	keys = append(keys, MarkKey(source, eventID))
+	qname := q.shards.For(source, eventID)
+	keys = append(keys, markKey(qname, source, eventID))
 	for _, r := range routes {
-		keys = append(keys, taskKey(webhook.TaskID(source, r, eventID)))
+		keys = append(keys, TaskKey(qname, webhook.TaskID(source, r, eventID)))
 	}
 	n, err := q.rdb.Exists(ctx, keys...).Result()
 	if err != nil {

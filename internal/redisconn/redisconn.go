@@ -7,6 +7,7 @@
 package redisconn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -31,12 +32,6 @@ const (
 func (m Mode) String() string {
 	return [...]string{"single", "sentinel", "cluster"}[m]
 }
-
-// ErrClusterUnsupported is returned when a client is asked for a
-// redis-cluster:// URL: hookq's enqueue script also registers the queue in
-// asynq:queues, a key in another hash slot than the queue's, which a Redis
-// Cluster refuses inside one script.
-var ErrClusterUnsupported = errors.New("redis-cluster:// is not supported yet: the enqueue script writes keys in more than one hash slot (asynq:queues); use redis://, rediss:// or redis-sentinel://")
 
 // Spec is a parsed Redis URL.
 type Spec struct {
@@ -162,8 +157,16 @@ type Tuning struct {
 	MaxRetries                                          int // 0: go-redis's default (3); -1: none
 }
 
-// Client builds a client for s. It is a *redis.Client, a Sentinel-backed
-// failover *redis.Client, or (once supported) a *redis.ClusterClient.
+// SlotReload is how often a cluster client reloads its slot map. go-redis
+// reloads it on MOVED and on some errors, but not on "connection refused"
+// from a dead master: without the timer a client would keep dialling the
+// dead node after its replica took over.
+const SlotReload = time.Second
+
+// Client builds a client for s: a *redis.Client, a Sentinel-backed
+// failover *redis.Client, or a *redis.ClusterClient whose slot map is
+// reloaded every SlotReload until it is closed. It is returned as the
+// concrete type (not wrapped) because Asynqmon tells a cluster by it.
 func (s Spec) Client(t Tuning) (redis.UniversalClient, error) {
 	switch s.Mode {
 	case Single:
@@ -185,16 +188,42 @@ func (s Spec) Client(t Tuning) (redis.UniversalClient, error) {
 		}
 		return redis.NewFailoverClient(opt), nil
 	default:
-		return nil, ErrClusterUnsupported
+		c := redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs: s.Addrs, Username: s.Username, Password: s.Password,
+			ContextTimeoutEnabled: true,
+			DialTimeout:           t.DialTimeout, ReadTimeout: t.ReadTimeout, WriteTimeout: t.WriteTimeout,
+			PoolTimeout: t.PoolTimeout, PoolSize: t.PoolSize, MaxRetries: t.MaxRetries,
+		})
+		go reloadSlots(c, SlotReload)
+		return c, nil
 	}
+}
+
+// reloadSlots asks c to reload its slot map every period, until c is
+// closed. The reload itself runs in go-redis's background (LazyReload,
+// coalesced), so a slow node never delays the timer.
+func reloadSlots(c *redis.ClusterClient, period time.Duration) {
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for range tick.C {
+		if closed(c) {
+			return
+		}
+		c.ReloadState(context.Background())
+	}
+}
+
+// closed reports whether c was closed: a closed cluster client answers
+// with redis.ErrClosed at once; an open one costs a PING a second.
+func closed(c *redis.ClusterClient) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	return errors.Is(c.Ping(ctx).Err(), redis.ErrClosed)
 }
 
 // AsynqOpt is s as Asynq's connection option, for Asynqmon: each
 // MakeRedisClient builds a new client with t, exactly as Client does.
 func (s Spec) AsynqOpt(t Tuning) (asynq.RedisConnOpt, error) {
-	if _, err := s.Client(t); err != nil { // refuse here, not in a panic inside Asynqmon
-		return nil, err
-	}
 	return connOpt{s, t}, nil
 }
 
@@ -204,7 +233,7 @@ type connOpt struct {
 }
 
 func (c connOpt) MakeRedisClient() any {
-	rdb, _ := c.s.Client(c.t) // AsynqOpt already refused what Client refuses
+	rdb, _ := c.s.Client(c.t) // Client fails for no parsed Spec
 	return rdb
 }
 

@@ -1,7 +1,6 @@
 package redisconn
 
 import (
-	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -97,11 +96,25 @@ func TestClients(t *testing.T) {
 	}
 	mc.Close()
 
-	cs, _ := Parse("redis-cluster://c1:7000")
-	if _, err := cs.Client(tun); !errors.Is(err, ErrClusterUnsupported) {
-		t.Fatalf("cluster: %v", err)
+	cs, _ := Parse("redis-cluster://:pw@c1:7000,c2:7001")
+	c2, err := cs.Client(tun)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := cs.AsynqOpt(tun); !errors.Is(err, ErrClusterUnsupported) {
-		t.Fatalf("cluster asynq option: %v", err)
+	cc, ok := c2.(*redis.ClusterClient)
+	if !ok || !reflect.DeepEqual(cc.Options().Addrs, []string{"c1:7000", "c2:7001"}) || cc.Options().Password != "pw" || cc.Options().PoolSize != 3 {
+		t.Fatalf("cluster client: %T %+v", c2, cc.Options())
+	}
+	if err := c2.Close(); err != nil || !closed(cc) {
+		t.Fatalf("closed cluster client not seen as closed: %v", err)
+	}
+	copt, err := cs.AsynqOpt(tun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mc, ok := copt.MakeRedisClient().(*redis.ClusterClient); !ok {
+		t.Fatalf("asynq cluster option makes %T", copt.MakeRedisClient())
+	} else {
+		mc.Close()
 	}
 }

@@ -36,19 +36,21 @@ type Request struct {
 	URL string
 	// Key is the provider's private key, for asymmetric presets.
 	Key crypto.Signer
+	// BodyFormat is the source's body_format (Twilio and Mailgun sign form
+	// and JSON bodies differently); "" = the preset's default.
+	BodyFormat string
 	// EventID is sent where the scheme carries the id in a header.
 	EventID   string
 	EventType string
 }
 
-// Types lists the verifier types Sign supports: the hand-written ones and
-// every catalogue preset over a primitive with a signer.
+// Types lists the verifier types Build signs for from a source's config
+// alone: every catalogue preset but those signed with a private key only
+// the provider holds (NeedsKey).
 func Types() []string {
 	var out []string
 	for _, p := range verify.Catalogue() {
-		// Asymmetric presets sign only given the private key (Request.Key),
-		// which a source's config never holds.
-		if _, ok := signers[p.Primitive]; (ok && p.Primitive != "asymmetric") || builtin[p.Primitive] {
+		if !keyed[p.Primitive] {
 			out = append(out, p.Name)
 		}
 	}

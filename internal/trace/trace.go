@@ -13,17 +13,42 @@ import (
 // header name.
 const Header = "traceparent"
 
-// Parse validates a version-00 traceparent ("00-<32 hex>-<16 hex>-<2 hex>")
-// and returns its trace id. Anything else, including all-zero ids and
-// upper-case hex (both invalid per the spec), is refused.
+// Parent is a parsed version-00 traceparent.
+type Parent struct {
+	TraceID  string // 32 lower-case hex digits, not all zero
+	ParentID string // 16 lower-case hex digits, not all zero
+	Flags    string // 2 lower-case hex digits
+}
+
+// String is the traceparent header value.
+func (p Parent) String() string { return "00-" + p.TraceID + "-" + p.ParentID + "-" + p.Flags }
+
+// ParseParent validates a version-00 traceparent
+// ("00-<32 hex>-<16 hex>-<2 hex>") and splits it. Anything else, including
+// all-zero ids and upper-case hex (both invalid per the spec), is refused.
+func ParseParent(tp string) (Parent, bool) {
+	const traceEnd, parentEnd = 3 + 32, 3 + 32 + 1 + 16
+	if len(tp) != parentEnd+3 || tp[:3] != "00-" || tp[traceEnd] != '-' || tp[parentEnd] != '-' {
+		return Parent{}, false
+	}
+	p := Parent{TraceID: tp[3:traceEnd], ParentID: tp[traceEnd+1 : parentEnd], Flags: tp[parentEnd+1:]}
+	if !lowerHex(p.TraceID) || !lowerHex(p.ParentID) || !lowerHex(p.Flags) || allZero(p.TraceID) || allZero(p.ParentID) {
+		return Parent{}, false
+	}
+	return p, true
+}
+
+// Parse validates traceparent tp (see ParseParent) and returns its trace id.
 func Parse(tp string) (traceID string, ok bool) {
-	if len(tp) != 55 || tp[0] != '0' || tp[1] != '0' || tp[2] != '-' || tp[35] != '-' || tp[52] != '-' {
-		return "", false
-	}
-	if !lowerHex(tp[3:35]) || !lowerHex(tp[36:52]) || !lowerHex(tp[53:55]) || allZero(tp[3:35]) || allZero(tp[36:52]) {
-		return "", false
-	}
-	return tp[3:35], true
+	p, ok := ParseParent(tp)
+	return p.TraceID, ok
+}
+
+// TraceID is tp's trace id, or "" when tp is not a valid traceparent: what
+// a log line carries.
+func TraceID(tp string) string {
+	id, _ := Parse(tp)
+	return id
 }
 
 // FromRequest returns the request's traceparent when valid, else a new
@@ -40,12 +65,14 @@ func FromRequest(tp string) string {
 // Child returns a traceparent with the same trace id and flags and a new
 // parent id: what a hop passes downstream. An invalid tp starts a new trace.
 func Child(tp string) string {
-	if _, ok := Parse(tp); !ok {
+	p, ok := ParseParent(tp)
+	if !ok {
 		return FromRequest("")
 	}
 	var b [8]byte
 	rand.Read(b[:])
-	return tp[:36] + hex.EncodeToString(b[:]) + tp[52:]
+	p.ParentID = hex.EncodeToString(b[:])
+	return p.String()
 }
 
 func lowerHex(s string) bool {

@@ -82,3 +82,16 @@ func TestStartHonoursRatio(t *testing.T) {
 		end(nil)
 	}
 }
+
+func TestParseParent(t *testing.T) {
+	p, ok := ParseParent(valid)
+	if !ok || p.TraceID != "4bf92f3577b34da6a3ce929d0e0e4736" || p.ParentID != "00f067aa0ba902b7" || p.Flags != "01" {
+		t.Fatalf("ParseParent = %+v, %v", p, ok)
+	}
+	if p.String() != valid {
+		t.Fatalf("String() = %s, want %s", p.String(), valid)
+	}
+	if TraceID(valid) != p.TraceID || TraceID("garbage") != "" {
+		t.Fatal("TraceID disagrees with ParseParent")
+	}
+}

@@ -58,6 +58,9 @@ func handCases() map[string]verifytest.Case {
 		"zoom":             zoomCase(),
 		"intercom":         intercomCase(),
 		"sendgrid":         sendgridCase(0),
+		"aws-sns":          snsCase(),
+		"microsoft-graph":  graphCase(),
+		"paypal":           paypalCase(),
 	}
 }
 

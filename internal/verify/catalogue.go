@@ -52,6 +52,9 @@ var primitives = map[string]func(Spec, Params) (Verifier, error){
 	"linear":           bespoke(newLinear),
 	"zoom":             bespoke(newZoom),
 	"sendgrid":         bespoke(newSendGrid),
+	"graph":            bespoke(newGraph),
+	"sns":              bespoke(newSNS),
+	"paypal":           bespoke(newPayPal),
 }
 
 func bespoke(f func(Spec) (Verifier, error)) func(Spec, Params) (Verifier, error) {
@@ -103,6 +106,9 @@ var presets = func() map[string]Preset {
 		if _, ok := challenges[p.Params.Challenge]; p.Params.Challenge != "" && !ok {
 			panic("verify: preset " + p.Name + ": unknown challenge " + p.Params.Challenge)
 		}
+		if _, ok := probes[p.Params.Probe]; p.Params.Probe != "" && !ok {
+			panic("verify: preset " + p.Name + ": unknown probe " + p.Params.Probe)
+		}
 		m[p.Name] = p
 	}
 	return m
@@ -123,6 +129,7 @@ var signatureHeaders = map[string][]string{
 	"linear":           {"Linear-Signature"},
 	"zoom":             {"x-zm-signature"},
 	"sendgrid":         {"X-Twilio-Email-Event-Webhook-Signature"},
+	"paypal":           {"Paypal-Transmission-Sig"},
 }
 
 // SignatureHeaders returns the headers of which a delivery for spec must

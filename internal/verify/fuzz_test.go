@@ -112,7 +112,8 @@ func TestEveryPrimitiveIsFuzzed(t *testing.T) {
 		"slack": "slack", "twilio": "twilio", "paddle": "paddle", "square": "square", "discord": "discord",
 		"mailgun": "mailgun", "linear": "linear", "zoom": "zoom", "sendgrid": "sendgrid",
 		"hmac-body": "github, shopify, intercom", "hmac-timestamp": "sanity, orb", "hmac-url": "FuzzHMACFields (same parser; only the template differs)",
-		"digest": "FuzzHMACTimestampHeader (same parser; only the hash differs)", "asymmetric": "telnyx", "shared-secret": "gitlab, postmark"}
+		"digest": "FuzzHMACTimestampHeader (same parser; only the hash differs)", "asymmetric": "telnyx", "shared-secret": "gitlab, postmark",
+		"graph": "FuzzGraph", "sns": "FuzzSNS (whole bodies)", "paypal": "FuzzPayPal"}
 	for _, p := range verify.Primitives() {
 		if _, ok := fuzzed[p]; !ok && usedBy(p) {
 			t.Errorf("primitive %s is used by a preset but has no fuzz target", p)
@@ -146,18 +147,6 @@ func slicesContains(s []string, v string) bool {
 		}
 	}
 	return false
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // pad1K grows a case's body to about 1 KB, keeping its shape (JSON object,

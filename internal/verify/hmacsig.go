@@ -68,6 +68,8 @@ type Params struct {
 	KeyType string `json:"key_type,omitempty"`
 	// Challenge names the GET handshake the provider sends (see challenges).
 	Challenge string `json:"challenge,omitempty"`
+	// Probe names the unsigned POST handshake the provider sends (see probes).
+	Probe string `json:"probe,omitempty"`
 	// Shared secret: header (value equals a secret, after Prefix) | basic.
 	Scheme string `json:"scheme,omitempty"`
 }

@@ -270,6 +270,17 @@ var handWritten = map[string]string{
 	"mailgun":          "TestMailgun, and a known answer in katsMZ (mailgun-php)",
 	"zoom":             "TestZoom: conformance only, no published vector",
 	"discord":          "TestDiscord: conformance only, no published vector",
+	// Handshake presets whose providers publish no fixed signed delivery
+	// (their docs and samples compute one at run time); each passes the
+	// conformance suite, and its handshake has a test of its own.
+	"meta":            "conformance only, no published vector; TestChallenges (hub.challenge)",
+	"whatsapp":        "conformance only, no published vector; TestChallenges (hub.challenge)",
+	"twitter":         "conformance only, no published vector; TestChallenges (CRC)",
+	"dropbox":         "conformance only, no published vector; TestChallenges (challenge)",
+	"asana":           "conformance only, no published vector; TestProbes (X-Hook-Secret)",
+	"microsoft-graph": "TestGraphBodies (Learn's example notification), TestProbes (validationToken)",
+	"paypal":          "TestPayPal, TestPayPalDeliveries: PayPal's documented signed string with a test certificate (no published signed delivery with its certificate)",
+	"aws-sns":         "TestSNS, TestSNSMessages: AWS's documented string to sign with a test certificate (AWS's examples carry redacted signatures)",
 	// No published vector; cross-checked against the official Go SDK.
 	"line": "TestLineAgainstSDK", "buildkite": "TestBuildkiteAgainstSDK",
 }

@@ -62,6 +62,9 @@ type Spec struct {
 	Secrets   []Secret      // several = rotation: any one may match
 	Tolerance time.Duration // 0 = the provider SDK's default; none for Discord and SendGrid, whose SDKs check none
 	URL       string        // Twilio, Square: public URL configured at the provider
+	// VerifyToken is the token a GET handshake must carry (Meta's
+	// hub.verify_token); without it every such GET is refused.
+	VerifyToken Secret
 	// BodyFormat is how the source's bodies are read: FormatJSON or
 	// FormatForm; "" = the type's default (Kind.BodyFormat).
 	BodyFormat string
@@ -148,10 +151,15 @@ func Lookup(typ string) (Kind, bool) {
 	build := primitives[p.Primitive]
 	newV := func(s Spec) (Verifier, error) {
 		v, err := build(s, p.Params)
-		if err != nil || p.Params.Challenge == "" {
-			return v, err
+		switch {
+		case err != nil:
+			return nil, err
+		case p.Params.Challenge != "":
+			return challenging{Verifier: v, challenge: challenges[p.Params.Challenge](s)}, nil
+		case p.Params.Probe != "":
+			return probing{Verifier: v, probe: probes[p.Params.Probe]}, nil
 		}
-		return challenging{Verifier: v, challenge: challenges[p.Params.Challenge]}, nil
+		return v, nil
 	}
 	k := Kind{New: newV, EventID: p.EventID, EventType: p.EventType, FormEventID: p.FormEventID, FormEventType: p.FormEventType}
 	if p.Body == FormatForm {

@@ -3,6 +3,7 @@ package webhook
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -27,7 +28,7 @@ func TestCompressedEnvelope(t *testing.T) {
 			in := bigEvent(body)
 			plain := encodeJSON(in)
 			p := Encode(in)
-			compressed := bytes.HasPrefix(p, zstdMagic)
+			compressed := bytes.HasPrefix(p, s2Magic)
 			switch {
 			case len(plain) <= compressAbove && compressed:
 				t.Fatal("a small envelope was compressed")
@@ -64,19 +65,40 @@ func TestUncompressedEnvelopeStillDecodes(t *testing.T) {
 
 func TestDecodeRejectsBadFrames(t *testing.T) {
 	p := Encode(bigEvent([]byte(`{"pad":"` + strings.Repeat("abc", 1000) + `"}`)))
-	if !bytes.HasPrefix(p, zstdMagic) {
+	if !bytes.HasPrefix(p, s2Magic) {
 		t.Fatal("not compressed")
 	}
 	truncated := p[:len(p)/2]
 	corrupt := bytes.Clone(p)
 	corrupt[len(corrupt)-6] ^= 0xff
+	badSum := bytes.Clone(p)
+	badSum[len(s2Magic)] ^= 0xff
+	// A block declaring more than maxExpanded bytes is refused before any allocation.
+	bomb := append(append(bytes.Clone(s2Magic), 0, 0, 0, 0), binary.AppendUvarint(nil, maxExpanded+1)...)
+	bomb = append(bomb, make([]byte, 64)...)
 	enc, _ := zstd.NewWriter(nil)
-	bomb := enc.EncodeAll(make([]byte, maxExpanded+1), nil) // zeros: a few KB that expand past the bound
+	zstdBomb := enc.EncodeAll(make([]byte, maxExpanded+1), nil) // zeros: a few KB that expand past the bound
 	notEnvelope := enc.EncodeAll([]byte(`{"nope":true}`), nil)
-	for name, p := range map[string][]byte{"Truncated": truncated, "Corrupt": corrupt, "Bomb": bomb, "NotAnEnvelope": notEnvelope} {
+	for name, p := range map[string][]byte{"Truncated": truncated, "Corrupt": corrupt, "BadChecksum": badSum, "Bomb": bomb,
+		"ShortHead": s2Magic, "ZstdBomb": zstdBomb, "ZstdNotAnEnvelope": notEnvelope} {
 		if _, err := Decode(p); !errors.Is(err, ErrBadEnvelope) {
 			t.Errorf("%s: Decode = %v, want ErrBadEnvelope", name, err)
 		}
+	}
+}
+
+// Envelopes earlier versions stored as zstd frames primed with
+// envelopeDict must still decode.
+func TestZstdEnvelopeStillDecodes(t *testing.T) {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderDictRaw(envelopeDictID, []byte(envelopeDict)),
+		zstd.WithWindowSize(1<<16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := bigEvent([]byte(`{"id":"evt_1","pad":"` + strings.Repeat("order ", 200) + `"}`))
+	out, err := Decode(enc.EncodeAll(encodeJSON(in), nil))
+	if err != nil || !bytes.Equal(out.Body, in.Body) || out.ID != in.ID {
+		t.Fatalf("Decode(zstd frame) = %+v, %v", out, err)
 	}
 }
 
@@ -112,6 +134,20 @@ func BenchmarkEnvelopeJSONOnly(b *testing.B) {
 	b.Run("Decode", func(b *testing.B) {
 		for b.Loop() {
 			decodeJSON(p)
+		}
+	})
+}
+
+// A payload is whatever is in Redis: Decode must refuse garbage behind any
+// of the three prefixes with an error, never panic.
+func FuzzDecode(f *testing.F) {
+	f.Add(Encode(bigEvent([]byte(`{"id":"evt_1","pad":"` + strings.Repeat("order ", 120) + `"}`))))
+	f.Add(append(bytes.Clone(s2Magic), 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f))
+	f.Add([]byte(`{"source":"s","event_id":"e"}`))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		ev, err := Decode(p)
+		if err == nil && (ev.Source == "" || ev.ID == "") {
+			t.Fatalf("decoded an event without source or id: %+v", ev)
 		}
 	})
 }

@@ -24,20 +24,27 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			in := &Event{Source: "s", ID: "id:1", Type: "t", Body: body, ContentType: "application/json",
 				Headers: map[string]string{"X-A": "1"}, ReceivedAt: time.Unix(1_750_000_000, 123).UTC(), VerifiedBy: "hmac"}
-			p := Encode(in)
-			if !json.Valid(p) {
-				t.Fatalf("payload is not JSON: %s", p)
-			}
-			out, err := Decode(p)
-			if err != nil {
-				t.Fatal(err)
-			}
+			out := roundTrip(t, in)
 			if !bytes.Equal(out.Body, in.Body) || out.ID != in.ID || out.Source != in.Source || out.Type != in.Type ||
 				!out.ReceivedAt.Equal(in.ReceivedAt) || out.Headers["X-A"] != "1" || out.VerifiedBy != "hmac" || out.ContentType != in.ContentType {
 				t.Fatalf("round trip changed the event:\n in %+v\nout %+v", in, out)
 			}
 		})
 	}
+}
+
+// roundTrip encodes in, checks the payload is JSON, and decodes it.
+func roundTrip(t *testing.T, in *Event) *Event {
+	t.Helper()
+	p := Encode(in)
+	if !json.Valid(p) {
+		t.Fatalf("payload is not JSON: %s", p)
+	}
+	out, err := Decode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func TestDecodeRejectsForeignPayloads(t *testing.T) {
@@ -66,14 +73,7 @@ func TestEnvelopeDeepJSON(t *testing.T) {
 func TestEnvelopeNonUTF8Fields(t *testing.T) {
 	in := &Event{Source: "s", ID: "id-\xff\xfe", Type: "t\x80", ContentType: "text/plain; x=\xe9",
 		Headers: map[string]string{"X-Token": "a\xffb", "X-Plain": "ok"}, Body: []byte("x")}
-	p := Encode(in)
-	if !json.Valid(p) {
-		t.Fatalf("payload is not JSON: %s", p)
-	}
-	out, err := Decode(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := roundTrip(t, in)
 	if out.ID != in.ID || out.Type != in.Type || out.ContentType != in.ContentType || len(out.Headers) != 2 ||
 		out.Headers["X-Token"] != in.Headers["X-Token"] || out.Headers["X-Plain"] != "ok" {
 		t.Fatalf("round trip changed the event:\n in %+q\nout %+q", in, out)
@@ -122,4 +122,24 @@ func FuzzEnvelope(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestNestingWithin(t *testing.T) {
+	deep := func(n int) []byte { return []byte(strings.Repeat("[", n) + strings.Repeat("]", n)) }
+	manyInStrings := []byte(`{"a":"` + strings.Repeat("{[", 800) + `","b":[[1]]}`) // openers counted, not nested
+	manySiblings := []byte("[" + strings.Repeat("[],", 1500) + "[]]")
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want bool
+	}{
+		{"AtLimit", deep(maxEmbedDepth), true},
+		{"PastLimit", deep(maxEmbedDepth + 1), false},
+		{"OpenersInStrings", manyInStrings, true},
+		{"ManyShallowSiblings", manySiblings, true},
+	} {
+		if got := nestingWithin(c.b, maxEmbedDepth); got != c.want {
+			t.Errorf("%s: nestingWithin = %v, want %v", c.name, got, c.want)
+		}
+	}
 }
