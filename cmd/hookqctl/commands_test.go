@@ -9,8 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -95,14 +93,10 @@ func TestDeprecatedURL(t *testing.T) {
 			io.WriteString(w, `{"status":"accepted"}`)
 		}))
 		defer ingest.Close()
-		cfg := filepath.Join(t.TempDir(), "hookq.yaml")
-		if err := os.WriteFile(cfg, []byte(triggerConfig), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		getenv := func(k string) string { return map[string]string{"SEED_SECRET": "s3cret"}[k] }
+		sg := newSigning(t)
 		var errb bytes.Buffer
 		// In send, -url still means ingest.
-		if err := run(t.Context(), []string{"send", "-source", "seed", "-config", cfg, "-url", ingest.URL}, getenv, io.Discard, &errb); err != nil || hits != 1 {
+		if err := run(t.Context(), []string{"send", "-source", "seed", "-config", sg.cfg, "-url", ingest.URL}, sg.getenv, io.Discard, &errb); err != nil || hits != 1 {
 			t.Fatalf("send -url: %v, %d requests; stderr %q", err, hits, errb.String())
 		}
 		if !strings.Contains(errb.String(), "-url is deprecated: use -ingest") {

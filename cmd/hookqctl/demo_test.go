@@ -5,44 +5,24 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tidwall/gjson"
 
-	"github.com/hookq/hookq/internal/config"
 	"github.com/hookq/hookq/internal/handlers"
-	"github.com/hookq/hookq/internal/verify"
 )
 
 // TestDemo runs the demo against a stand-in ingest that verifies with the
 // real verifier: the seed's examples and the provider retry are accepted,
 // the forgery is refused, and demo reports every step as expected.
 func TestDemo(t *testing.T) {
-	cfg := filepath.Join(t.TempDir(), "hookq.yaml")
-	if err := os.WriteFile(cfg, []byte(triggerConfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	getenv := func(k string) string { return map[string]string{"SEED_SECRET": "s3cret"}[k] }
-	lc, err := config.LoadLenient(cfg, getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifiers := map[string]verify.Verifier{}
-	for _, s := range lc.Sources {
-		if verifiers[s.Name], err = verify.New(s.Verifier.Spec()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sg := newSigning(t)
 	var seedTypes []string
 	ingest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		name := strings.TrimPrefix(r.URL.Path, "/webhooks/")
-		if verifiers[name].Verify(&verify.Request{Header: r.Header, Body: body, Now: time.Now()}) != nil {
+		name, body, err := sg.verify(r)
+		if err != nil {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
@@ -54,7 +34,7 @@ func TestDemo(t *testing.T) {
 	defer ingest.Close()
 
 	var out, errb bytes.Buffer
-	if err := run(t.Context(), []string{"demo", "-config", cfg, "-ingest", ingest.URL}, getenv, &out, &errb); err != nil {
+	if err := run(t.Context(), []string{"demo", "-config", sg.cfg, "-ingest", ingest.URL}, sg.getenv, &out, &errb); err != nil {
 		t.Fatalf("%v\n%s%s", err, out.String(), errb.String())
 	}
 	for _, want := range []string{"ok   forged payment (wrong secret)", "-> 401", "ok   same payment again (provider retry)", "ok   stripe payment_intent.succeeded",

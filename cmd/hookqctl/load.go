@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -36,17 +35,8 @@ func loadCmd(fs *flag.FlagSet, e *procEnv) runFunc {
 			return fmt.Errorf("load: %w", err)
 		}
 		res, err := loadgen.Run(ctx, func(ctx context.Context, id, typ string, body []byte) (int, error) {
-			req, err := s.Request(ctx, sender.Delivery{Source: *source, ID: id, Type: typ, Body: body})
-			if err != nil {
-				return 0, err
-			}
-			resp, err := client.Do(req)
-			if err != nil {
-				return 0, err
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			return resp.StatusCode, nil
+			status, _, err := s.Send(ctx, sender.Delivery{Source: *source, ID: id, Type: typ, Body: body})
+			return status, err
 		}, opts)
 		if err != nil {
 			return err

@@ -1,40 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookq/hookq/internal/proctest"
 )
-
-// lockedBuffer is a bytes.Buffer the sink's handler and the test share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestSink: the sink prints what it receives and answers -status; a body
 // over ingest's default limit gets a 413.
 func TestSink(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
-	var out lockedBuffer
+	var out proctest.Buffer // the sink's handler writes, the test reads
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"sink", "-listen", "127.0.0.1:0", "-status", "202"}, func(string) string { return "" }, &out, io.Discard)

@@ -6,62 +6,29 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tidwall/gjson"
-
-	"github.com/hookq/hookq/internal/config"
-	"github.com/hookq/hookq/internal/verify"
 )
-
-const triggerConfig = `sources:
-  - { name: seed, verifier: { type: hmac, header: X-Signature, secrets: ["${SEED_SECRET}"] } }
-  - { name: stripe, verifier: { type: stripe, secrets: ["whsec_test"] } }
-  - { name: github, verifier: { type: github, secrets: ["gh-secret"] } }
-  - { name: sw, verifier: { type: standardwebhooks, secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"] } }
-routes:
-  - { name: payments, source: seed, events: ["payment_success"], handler: log }
-  - { name: app, source: stripe, events: ["payment_intent.*"], handler: log }
-`
 
 // TestTriggerSendsSignedFixtures sends every fixture of every signable
 // configured source to a stand-in ingest, which checks each with the real
 // verifier and reads the event id and type where the provider puts them.
 func TestTriggerSendsSignedFixtures(t *testing.T) {
-	cfg := filepath.Join(t.TempDir(), "hookq.yaml")
-	if err := os.WriteFile(cfg, []byte(triggerConfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	getenv := func(k string) string { return map[string]string{"SEED_SECRET": "s3cret"}[k] }
-	lc, err := config.LoadLenient(cfg, getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sg := newSigning(t)
+	cfg, getenv := sg.cfg, sg.getenv
 	type got struct {
 		source, id, typ string
 		body            []byte
 	}
 	var last got
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		name := strings.TrimPrefix(r.URL.Path, "/webhooks/")
-		for _, s := range lc.Sources {
-			if s.Name != name {
-				continue
-			}
-			v, err := verify.New(s.Verifier.Spec())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := v.Verify(&verify.Request{Header: r.Header, Body: body, Now: time.Now()}); err != nil {
-				t.Errorf("%s: %v", name, err)
-				w.WriteHeader(401)
-				return
-			}
+		name, body, err := sg.verify(r)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			w.WriteHeader(401)
+			return
 		}
 		last = got{source: name, body: body}
 		switch name {

@@ -4,7 +4,6 @@
 package dev_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -15,10 +14,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hookq/hookq/internal/proctest"
+	"github.com/hookq/hookq/internal/redistest"
 )
 
 var binDir string
@@ -28,31 +29,7 @@ func TestMain(m *testing.M) {
 		fmt.Println("skipping deploy/dev tests: redis-server not installed (make test installs it)")
 		os.Exit(0)
 	}
-	dir, err := os.MkdirTemp("", "hookq-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cmd := exec.Command("go", "build", "-o", dir+"/", "github.com/hookq/hookq/cmd/ingest",
-		"github.com/hookq/hookq/cmd/worker", "github.com/hookq/hookq/cmd/hookqctl")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	proctest.Main(m, &binDir, "github.com/hookq/hookq/cmd/hookqctl")
 }
 
 // stackConfig is a config on free ports: the seed source (its secret from
@@ -83,7 +60,7 @@ routes:
   - { name: payments, source: seed, events: ["payment_success"], handler: payment_success }
   - { name: to-sink, source: seed, events: ["order_created"], handler: forward, url: "http://127.0.0.1:%d/hooks" }
   - { name: stripe-log, source: stripe, handler: log }
-`, freePort(tb), freePort(tb), freePort(tb), stripeSecret, freePort(tb))
+`, redistest.FreePort(tb), redistest.FreePort(tb), redistest.FreePort(tb), stripeSecret, redistest.FreePort(tb))
 	path := filepath.Join(dir, "my config.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		tb.Fatal(err)
@@ -95,7 +72,7 @@ routes:
 type stack struct {
 	cmd  *exec.Cmd
 	dir  string // the "checkout" a second terminal works in; data in dir/.data
-	out  *syncBuffer
+	out  *proctest.Buffer
 	done chan struct{}
 	err  error
 }
@@ -103,11 +80,11 @@ type stack struct {
 func startStack(tb testing.TB, config string) *stack {
 	tb.Helper()
 	dir := filepath.Dir(config)
-	s := &stack{dir: dir, out: &syncBuffer{}, done: make(chan struct{})}
+	s := &stack{dir: dir, out: &proctest.Buffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command("bash", "run.sh")
 	// A clean environment: no REDIS_URL, no secrets.
 	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "BIN=" + binDir, "HOOKQ_CONFIG=" + config,
-		"HOOKQ_DATA=" + filepath.Join(dir, ".data"), fmt.Sprintf("HOOKQ_REDIS_PORT=%d", freePort(tb)),
+		"HOOKQ_DATA=" + filepath.Join(dir, ".data"), fmt.Sprintf("HOOKQ_REDIS_PORT=%d", redistest.FreePort(tb)),
 		"HOOKQ_READY_TIMEOUT=30"}
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -412,21 +389,4 @@ func TestRunReportsAChildThatExits(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -36,6 +36,12 @@ func sorted(ids []string) []string {
 	return out
 }
 
+// idsDiff compares want with got's task ids in sorted order; nil and empty
+// are alike.
+func idsDiff(want []string, got []*ctl.Task) string {
+	return cmp.Diff(want, sorted(ctl.IDs(got)), cmp.Comparer(func(a, b []string) bool { return slices.Equal(a, b) }))
+}
+
 func TestArchived(t *testing.T) {
 	c, _ := setup(t, ctl.Topology{})
 	now := time.Now()
@@ -65,7 +71,7 @@ func TestArchived(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, sorted(ctl.IDs(got)), cmp.Comparer(func(a, b []string) bool { return slices.Equal(a, b) })); diff != "" {
+			if diff := idsDiff(tt.want, got); diff != "" {
 				t.Errorf("task ids (-want +got):\n%s", diff)
 			}
 		})
@@ -140,7 +146,7 @@ func TestSelect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, sorted(ctl.IDs(got))); diff != "" {
+			if diff := idsDiff(tt.want, got); diff != "" {
 				t.Errorf("selected (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(tt.notDL, notDL); diff != "" {
@@ -167,7 +173,7 @@ func TestFind(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, sorted(ctl.IDs(got)), cmp.Comparer(func(a, b []string) bool { return slices.Equal(a, b) })); diff != "" {
+			if diff := idsDiff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -210,7 +216,7 @@ func TestReplayAndDelete(t *testing.T) {
 		t.Errorf("deleted task: GetTaskInfo err = %v, want ErrTaskNotFound", err)
 	}
 	left, _ := c.Archived(ctx, ctl.Filter{})
-	if diff := cmp.Diff([]string{"seed:forms:txt_1", "stripe:app:evt_b", "stripe:app:evt_old"}, sorted(ctl.IDs(left))); diff != "" {
+	if diff := idsDiff([]string{"seed:forms:txt_1", "stripe:app:evt_b", "stripe:app:evt_old"}, left); diff != "" {
 		t.Errorf("archive after replay+delete (-want +got):\n%s", diff)
 	}
 }

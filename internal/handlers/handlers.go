@@ -63,12 +63,15 @@ type data struct {
 // ErrBadEvent wraps payloads a handler cannot use; retrying cannot help.
 var ErrBadEvent = fmt.Errorf("%w: bad event", webhook.ErrMalformedPayload)
 
-func fields(ev *webhook.Event) (map[string]any, error) {
+// fields decodes ev's data object and, from it, the id the handler keys
+// its record by (data.key).
+func fields(ev *webhook.Event, key string) (map[string]any, string, error) {
 	var d data
 	if err := json.Unmarshal(ev.Body, &d); err != nil || d.Data == nil {
-		return nil, fmt.Errorf("%w: want a JSON object with a data object", ErrBadEvent)
+		return nil, "", fmt.Errorf("%w: want a JSON object with a data object", ErrBadEvent)
 	}
-	return d.Data, nil
+	id, err := str(d.Data, key)
+	return d.Data, id, err
 }
 
 func str(m map[string]any, k string) (string, error) {
@@ -110,11 +113,7 @@ func jsonText(v any) (string, error) {
 // payment: a non-idempotent effect, so it runs under Once.
 func paymentSuccess(s Store, once Once, logf Logf) Func {
 	return func(ctx context.Context, ev *webhook.Event) error {
-		d, err := fields(ev)
-		if err != nil {
-			return err
-		}
-		id, err := str(d, "payment_id")
+		d, id, err := fields(ev, "payment_id")
 		if err != nil {
 			return err
 		}
@@ -140,11 +139,7 @@ func paymentSuccess(s Store, once Once, logf Logf) Func {
 // orderCreated records the order and flags totals over HighValueThreshold.
 func orderCreated(s Store, logf Logf) Func {
 	return func(ctx context.Context, ev *webhook.Event) error {
-		d, err := fields(ev)
-		if err != nil {
-			return err
-		}
-		id, err := str(d, "order_id")
+		d, id, err := fields(ev, "order_id")
 		if err != nil {
 			return err
 		}
@@ -175,11 +170,7 @@ func orderCreated(s Store, logf Logf) Func {
 
 func record(s Store, logf Logf, collection, key string) Func {
 	return func(ctx context.Context, ev *webhook.Event) error {
-		d, err := fields(ev)
-		if err != nil {
-			return err
-		}
-		id, err := str(d, key)
+		_, id, err := fields(ev, key)
 		if err != nil {
 			return err
 		}

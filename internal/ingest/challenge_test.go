@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -34,23 +32,7 @@ func TestChallengeOverHTTP(t *testing.T) {
 	}, enq, nil, nil, Options{MaxBodyBytes: 1024, RedisTimeout: time.Second}))
 	defer srv.Close()
 
-	call := func(method, path string, hdr map[string]string, body string) (int, http.Header, string) {
-		t.Helper()
-		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, v := range hdr {
-			req.Header.Set(k, v)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, string(b)
-	}
+	call := caller(t, srv.URL)
 
 	for _, c := range []struct {
 		name, method, path string

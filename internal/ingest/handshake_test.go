@@ -3,8 +3,6 @@ package ingest
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -63,44 +61,31 @@ func TestHandshakesOverHTTP(t *testing.T) {
 	}, enq, nil, nil, Options{MaxBodyBytes: 1024, RedisTimeout: time.Second}))
 	defer srv.Close()
 
-	call := func(method, path, body string, hdr ...string) (int, http.Header, string) {
-		t.Helper()
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		for i := 0; i+1 < len(hdr); i += 2 {
-			req.Header.Set(hdr[i], hdr[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, string(b)
-	}
+	call := caller(t, srv.URL)
 
-	if status, h, body := call("POST", "/webhooks/graph?validationToken="+url.QueryEscape("<b>tok</b>"), ""); status != 200 || body != "<b>tok</b>" ||
+	if status, h, body := call("POST", "/webhooks/graph?validationToken="+url.QueryEscape("<b>tok</b>"), nil, ""); status != 200 || body != "<b>tok</b>" ||
 		!strings.HasPrefix(h.Get("Content-Type"), "text/plain") || h.Get("X-Content-Type-Options") != "nosniff" {
 		t.Fatalf("graph validation: %d %q %q", status, h.Get("Content-Type"), body)
 	}
-	if status, h, _ := call("POST", "/webhooks/asana", "", "X-Hook-Secret", "s3"); status != 200 || h.Get("X-Hook-Secret") != "s3" {
+	if status, h, _ := call("POST", "/webhooks/asana", map[string]string{"X-Hook-Secret": "s3"}, ""); status != 200 || h.Get("X-Hook-Secret") != "s3" {
 		t.Fatalf("asana handshake: %d %q", status, h.Get("X-Hook-Secret"))
 	}
-	if status, _, body := call("POST", "/webhooks/asana", "{}"); status != 401 || !strings.Contains(body, "missing_signature") {
+	if status, _, body := call("POST", "/webhooks/asana", nil, "{}"); status != 401 || !strings.Contains(body, "missing_signature") {
 		t.Fatalf("asana without secret or signature: %d %s", status, body)
 	}
-	if status, _, body := call("GET", "/webhooks/meta?hub.mode=subscribe&hub.challenge=42&hub.verify_token=nope", ""); status != 403 || !strings.Contains(body, `"error":"forbidden"`) {
+	if status, _, body := call("GET", "/webhooks/meta?hub.mode=subscribe&hub.challenge=42&hub.verify_token=nope", nil, ""); status != 403 || !strings.Contains(body, `"error":"forbidden"`) {
 		t.Fatalf("meta wrong token: %d %s", status, body)
 	}
-	if status, _, body := call("POST", "/webhooks/sns-ok", `{"Type":"SubscriptionConfirmation"}`); status != 200 || body != `{"status":"subscribed"}` {
+	if status, _, body := call("POST", "/webhooks/sns-ok", nil, `{"Type":"SubscriptionConfirmation"}`); status != 200 || body != `{"status":"subscribed"}` {
 		t.Fatalf("confirmation: %d %s", status, body)
 	}
-	if status, _, body := call("POST", "/webhooks/sns-fail", `{"Type":"SubscriptionConfirmation"}`); status != 502 || !strings.Contains(body, "confirmation_failed") {
+	if status, _, body := call("POST", "/webhooks/sns-fail", nil, `{"Type":"SubscriptionConfirmation"}`); status != 502 || !strings.Contains(body, "confirmation_failed") {
 		t.Fatalf("failed confirmation: %d %s", status, body)
 	}
 	if len(enq.got) != 0 {
 		t.Fatalf("a handshake enqueued %d events", len(enq.got))
 	}
-	if status, _, body := call("POST", "/webhooks/sns-ok", `{"Type":"Notification","MessageId":"m-1"}`); status != 200 || !strings.Contains(body, `"event_id":"m-1"`) || len(enq.got) != 1 {
+	if status, _, body := call("POST", "/webhooks/sns-ok", nil, `{"Type":"Notification","MessageId":"m-1"}`); status != 200 || !strings.Contains(body, `"event_id":"m-1"`) || len(enq.got) != 1 {
 		t.Fatalf("notification: %d %s (enqueued %d)", status, body, len(enq.got))
 	}
 }

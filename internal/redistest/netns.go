@@ -272,43 +272,7 @@ func StartPartitionSet(tb testing.TB, n *Net, downAfter time.Duration, replicas 
 			"--replicaof", m.Host, strconv.Itoa(m.Port)}, redisArgs...)
 		set.Replicas = append(set.Replicas, Start(tb, WithArgs(args...)))
 	}
-	for i := 0; i < 3; i++ {
-		port, dir := FreePort(tb), tb.TempDir()
-		conf := filepath.Join(dir, "sentinel.conf")
-		text := fmt.Sprintf("port %d\nbind 127.0.0.1 %s\nprotected-mode no\ndir %s\nlogfile %s\n"+
-			"sentinel monitor %s %s %d 2\n"+
-			"sentinel down-after-milliseconds %s %d\n"+
-			"sentinel failover-timeout %s 10000\n"+
-			"sentinel parallel-syncs %s 1\n",
-			port, n.HostIP, dir, filepath.Join(dir, "sentinel.log"), set.Name, m.Host, m.Port,
-			set.Name, downAfter.Milliseconds(), set.Name, set.Name)
-		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-			tb.Fatal(err)
-		}
-		cmd := exec.Command("redis-server", conf, "--sentinel")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			tb.Fatalf("start redis-server --sentinel: %v", err)
-		}
-		tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		set.Sentinels = append(set.Sentinels, n.HostIP+":"+strconv.Itoa(port))
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for _, addr := range set.Sentinels {
-		sc := redis.NewSentinelClient(&redis.Options{Addr: addr})
-		for {
-			info, err := sc.Master(context.Background(), set.Name).Result()
-			if err == nil && info["num-slaves"] == strconv.Itoa(replicas) && info["num-other-sentinels"] == "2" {
-				break
-			}
-			if time.Now().After(deadline) {
-				sc.Close()
-				tb.Fatalf("sentinel %s never saw the replicas and the other sentinels: %v %v", addr, info, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		sc.Close()
-	}
+	deadline := set.startSentinels(tb, n.HostIP, m.Host, m.Port, downAfter, replicas)
 	for _, r := range set.Replicas {
 		if err := WaitReplicaLinked(context.Background(), r.Addr(), time.Until(deadline)); err != nil {
 			tb.Fatal(err)

@@ -35,15 +35,37 @@ func StartSentinel(tb testing.TB, downAfter time.Duration, replicas int) *Sentin
 	for range replicas {
 		set.Replicas = append(set.Replicas, Start(tb, WithArgs("--replicaof", "127.0.0.1", strconv.Itoa(m.Port))))
 	}
+	deadline := set.startSentinels(tb, "127.0.0.1", "127.0.0.1", m.Port, downAfter, replicas)
+	// The replicas must hold the master's data before a failover can be clean.
+	for _, r := range set.Replicas {
+		if err := WaitReplicaLinked(context.Background(), r.Addr(), time.Until(deadline)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return set
+}
+
+// startSentinels starts the set's three Sentinels, reached at host, to
+// watch the master at masterHost:masterPort, and waits until each knows the
+// replicas and the other two. A host other than loopback is another network
+// namespace's way in: they bind it too, without protected mode. It returns
+// the deadline the caller's own waiting shares.
+func (set *SentinelSet) startSentinels(tb testing.TB, host, masterHost string, masterPort int, downAfter time.Duration, replicas int) time.Time {
+	tb.Helper()
+	bind := "bind 127.0.0.1\n"
+	if host != "127.0.0.1" {
+		bind = "bind 127.0.0.1 " + host + "\nprotected-mode no\n"
+	}
 	for i := 0; i < 3; i++ {
 		port, dir := FreePort(tb), tb.TempDir()
 		conf := filepath.Join(dir, "sentinel.conf")
-		text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\n"+
-			"sentinel monitor %s 127.0.0.1 %d 2\n"+
+		text := fmt.Sprintf("port %d\n%sdir %s\nlogfile %s\n"+
+			"sentinel monitor %s %s %d 2\n"+
 			"sentinel down-after-milliseconds %s %d\n"+
 			"sentinel failover-timeout %s 10000\n"+
 			"sentinel parallel-syncs %s 1\n",
-			port, dir, filepath.Join(dir, "sentinel.log"), set.Name, m.Port, set.Name, downAfter.Milliseconds(), set.Name, set.Name)
+			port, bind, dir, filepath.Join(dir, "sentinel.log"), set.Name, masterHost, masterPort,
+			set.Name, downAfter.Milliseconds(), set.Name, set.Name)
 		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 			tb.Fatal(err)
 		}
@@ -54,7 +76,7 @@ func StartSentinel(tb testing.TB, downAfter time.Duration, replicas int) *Sentin
 		}
 		set.cmds = append(set.cmds, cmd)
 		tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		set.Sentinels = append(set.Sentinels, "127.0.0.1:"+strconv.Itoa(port))
+		set.Sentinels = append(set.Sentinels, host+":"+strconv.Itoa(port))
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for _, addr := range set.Sentinels {
@@ -66,27 +88,13 @@ func StartSentinel(tb testing.TB, downAfter time.Duration, replicas int) *Sentin
 			}
 			if time.Now().After(deadline) {
 				sc.Close()
-				tb.Fatalf("sentinel %s never saw the replica and the other sentinels: %v %v", addr, info, err)
+				tb.Fatalf("sentinel %s never saw the replicas and the other sentinels: %v %v", addr, info, err)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
 		sc.Close()
 	}
-	// The replicas must hold the master's data before a failover can be clean.
-	for _, r := range set.Replicas {
-		rc := r.Client()
-		for {
-			info, _ := rc.Info(context.Background(), "replication").Result()
-			if strings.Contains(info, "master_link_status:up") {
-				break
-			}
-			if time.Now().After(deadline) {
-				tb.Fatalf("replica never synced: %s", info)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-	return set
+	return deadline
 }
 
 // URL is the redis-sentinel:// URL of the set, database 0.
