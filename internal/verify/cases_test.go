@@ -9,8 +9,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -84,12 +85,7 @@ func TestEveryTypeHasACase(t *testing.T) {
 func TestHandshakers(t *testing.T) {
 	want := map[string]bool{"slack": true, "zoom": true, "discord": true}
 	cases := allCases()
-	names := make([]string, 0, len(cases))
-	for n := range cases {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(cases)) {
 		c := cases[n]
 		s := c.Spec
 		s.Secrets = []verify.Secret{c.Secrets[0]}
