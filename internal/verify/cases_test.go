@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,6 +119,27 @@ func sha1Hex(key string, parts ...string) string {
 func sha256B64(key string, parts ...string) string { return macB64(sha256.New, key, parts...) }
 
 // b64ToHex and hexToB64 re-encode a signature for ErrWrongEncoding.
+// reencoded is a ReEncode for a scheme that accepts one signature encoding:
+// it rewrites header's value after its literal prefix with conv (b64ToHex or
+// hexToB64), the other encoding of the same bytes.
+func reencoded(header, prefix string, conv func(string) string) func(http.Header) http.Header {
+	return func(h http.Header) http.Header {
+		h.Set(header, prefix+conv(strings.TrimPrefix(h.Get(header), prefix)))
+		return h
+	}
+}
+
+// The conformance suite only sees ReEncode's output refused, which a garbled
+// value would be too: check that it is the same bytes in the other encoding.
+func TestReencoded(t *testing.T) {
+	if got := reencoded("X-Sig", "v0=", hexToB64)(hdr("X-Sig", "v0=00ff10")).Get("X-Sig"); got != "v0=AP8Q" {
+		t.Errorf("hex to base64: %q, want v0=AP8Q", got)
+	}
+	if got := reencoded("X-Sig", "", b64ToHex)(hdr("X-Sig", "AP8Q")).Get("X-Sig"); got != "00ff10" {
+		t.Errorf("base64 to hex: %q, want 00ff10", got)
+	}
+}
+
 func b64ToHex(s string) string {
 	b, _ := base64.StdEncoding.DecodeString(s)
 	return hex.EncodeToString(b)

@@ -58,10 +58,7 @@ func mailgunCase() verifytest.Case {
 		// The signature covers only its timestamp and token.
 		BodyNotSigned: true,
 		Body:          []byte(`{"event-data":{"id":"CPgfbmQMTCKtHW6uIWtuVe","event":"delivered","timestamp":1521472262.908181,"recipient":"alice@example.com"}}`),
-		ReEncode: func(h http.Header) http.Header {
-			h.Set("Signature", hexToB64(h.Get("Signature")))
-			return h
-		},
+		ReEncode:      reencoded("Signature", "", hexToB64),
 	}
 }
 

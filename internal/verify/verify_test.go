@@ -81,11 +81,7 @@ func githubCase() verifytest.Case {
 		},
 		SignatureHeaders: []string{"X-Hub-Signature-256"},
 		Body:             sampleBody,
-		ReEncode: func(h http.Header) http.Header {
-			raw, _ := hex.DecodeString(h.Get("X-Hub-Signature-256")[len("sha256="):])
-			h.Set("X-Hub-Signature-256", "sha256="+base64.StdEncoding.EncodeToString(raw))
-			return h
-		},
+		ReEncode:         reencoded("X-Hub-Signature-256", "sha256=", hexToB64),
 	}
 }
 
@@ -114,11 +110,7 @@ func hmacSeedCase() verifytest.Case {
 		},
 		SignatureHeaders: []string{"X-Signature"},
 		Body:             sampleBody,
-		ReEncode: func(h http.Header) http.Header {
-			raw, _ := hex.DecodeString(h.Get("X-Signature"))
-			h.Set("X-Signature", base64.StdEncoding.EncodeToString(raw))
-			return h
-		},
+		ReEncode:         reencoded("X-Signature", "", hexToB64),
 	}
 }
 
