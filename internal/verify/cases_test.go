@@ -40,6 +40,16 @@ func allCases() map[string]verifytest.Case {
 	return m
 }
 
+// TestConformance runs the conformance suite on every registered type: the
+// hand-written cases and the presets derived from them or from the catalogue.
+func TestConformance(t *testing.T) {
+	snsFixture(t) // the certificate aws-sns and paypal deliveries are checked against
+	cases := allCases()
+	for _, n := range slices.Sorted(maps.Keys(cases)) {
+		t.Run(n, func(t *testing.T) { verifytest.Run(t, cases[n]) })
+	}
+}
+
 // handCases are the conformance cases written by hand, one per scheme file.
 func handCases() map[string]verifytest.Case {
 	return map[string]verifytest.Case{

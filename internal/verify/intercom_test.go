@@ -23,8 +23,6 @@ func intercomCase() verifytest.Case {
 	}
 }
 
-func TestIntercom(t *testing.T) { verifytest.Run(t, intercomCase()) }
-
 // A SHA-256 signature under Intercom's sha1= label is refused.
 func TestIntercomOnlySHA1(t *testing.T) {
 	body := intercomCase().Body

@@ -42,8 +42,6 @@ func linearCase() verifytest.Case {
 	}
 }
 
-func TestLinear(t *testing.T) { verifytest.Run(t, linearCase()) }
-
 func TestLinearTimestampInBody(t *testing.T) {
 	now := time.Unix(1_750_000_000, 0)
 	spec := verify.Spec{Type: "linear", Secrets: []verify.Secret{"k"}}

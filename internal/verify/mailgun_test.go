@@ -62,8 +62,6 @@ func mailgunCase() verifytest.Case {
 	}
 }
 
-func TestMailgun(t *testing.T) { verifytest.Run(t, mailgunCase()) }
-
 func TestMailgunBodies(t *testing.T) {
 	now := time.Unix(1_750_000_000, 0)
 	ts, token := unixStr(now), "tok123"

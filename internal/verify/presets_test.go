@@ -258,12 +258,12 @@ var handWritten = map[string]string{
 	"paddle":           "TestPaddleKnownAnswer",
 	"square":           "TestSquareKnownAnswer",
 	"sendgrid":         "TestSendGridKnownAnswer",
-	"hmac":             "TestHMACSeed (configured by the user: no provider)",
-	"shopify":          "TestShopify, and a known answer in katsMZ (shopify-api-js)",
-	"gitlab":           "TestGitLab: token equality, no signature",
-	"mailgun":          "TestMailgun, and a known answer in katsMZ (mailgun-php)",
-	"zoom":             "TestZoom: conformance only, no published vector",
-	"discord":          "TestDiscord: conformance only, no published vector",
+	"hmac":             "TestConformance/hmac (configured by the user: no provider)",
+	"shopify":          "TestConformance/shopify, and a known answer in katsMZ (shopify-api-js)",
+	"gitlab":           "TestConformance/gitlab: token equality, no signature",
+	"mailgun":          "TestConformance/mailgun, and a known answer in katsMZ (mailgun-php)",
+	"zoom":             "TestConformance/zoom: conformance only, no published vector",
+	"discord":          "TestConformance/discord: conformance only, no published vector",
 	// Handshake presets whose providers publish no fixed signed delivery
 	// (their docs and samples compute one at run time); each passes the
 	// conformance suite, and its handshake has a test of its own.
@@ -273,8 +273,8 @@ var handWritten = map[string]string{
 	"dropbox":         "conformance only, no published vector; TestChallenges (challenge)",
 	"asana":           "conformance only, no published vector; TestProbes (X-Hook-Secret)",
 	"microsoft-graph": "TestGraphBodies (Learn's example notification), TestProbes (validationToken)",
-	"paypal":          "TestPayPal, TestPayPalDeliveries: PayPal's documented signed string with a test certificate (no published signed delivery with its certificate)",
-	"aws-sns":         "TestSNS, TestSNSMessages: AWS's documented string to sign with a test certificate (AWS's examples carry redacted signatures)",
+	"paypal":          "TestConformance/paypal, TestPayPalDeliveries: PayPal's documented signed string with a test certificate (no published signed delivery with its certificate)",
+	"aws-sns":         "TestConformance/aws-sns, TestSNSMessages: AWS's documented string to sign with a test certificate (AWS's examples carry redacted signatures)",
 	// No published vector; cross-checked against the official Go SDK.
 	"line": "TestLineAgainstSDK", "buildkite": "TestBuildkiteAgainstSDK",
 }
@@ -451,16 +451,6 @@ func generic(p verify.Preset) bool {
 		return true
 	}
 	return false
-}
-
-func TestPresetConformance(t *testing.T) {
-	hand := handCases()
-	for name, c := range allCases() {
-		if _, ok := hand[name]; ok {
-			continue // run by the scheme's own test
-		}
-		t.Run(name, func(t *testing.T) { verifytest.Run(t, c) })
-	}
 }
 
 // A source's algorithm overrides a preset's only where the provider lets

@@ -59,7 +59,6 @@ func sendgridCase(tol time.Duration) verifytest.Case {
 	}
 }
 
-func TestSendGrid(t *testing.T)          { verifytest.Run(t, sendgridCase(0)) }
 func TestSendGridTolerance(t *testing.T) { verifytest.Run(t, sendgridCase(5*time.Minute)) }
 
 const sendgridFixtureKey = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA=="

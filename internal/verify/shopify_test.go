@@ -23,8 +23,6 @@ func shopifyCase() verifytest.Case {
 	}
 }
 
-func TestShopify(t *testing.T) { verifytest.Run(t, shopifyCase()) }
-
 // Event deliveries on Shopify's newer platform use unprefixed headers.
 func TestShopifyUnprefixedHeader(t *testing.T) {
 	body := shopifyCase().Body

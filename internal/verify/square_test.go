@@ -26,8 +26,6 @@ func squareCase() verifytest.Case {
 	}
 }
 
-func TestSquare(t *testing.T) { verifytest.Run(t, squareCase()) }
-
 // Fixtures shared by Square's SDKs (square-go-sdk, square-nodejs-sdk,
 // square-python-sdk …: webhooks helper tests).
 func TestSquareKnownAnswer(t *testing.T) {

@@ -67,7 +67,6 @@ func twilioJSONCase() verifytest.Case {
 	return c
 }
 
-func TestTwilio(t *testing.T)     { verifytest.Run(t, twilioFormCase()) }
 func TestTwilioJSON(t *testing.T) { verifytest.Run(t, twilioJSONCase()) }
 
 // Vectors from Twilio's Go helper library (twilio/twilio-go,

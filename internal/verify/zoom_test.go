@@ -32,8 +32,6 @@ func zoomCase() verifytest.Case {
 	}
 }
 
-func TestZoom(t *testing.T) { verifytest.Run(t, zoomCase()) }
-
 // A timestamp in milliseconds is recognised by its size.
 func TestZoomMillisecondTimestamp(t *testing.T) {
 	now := time.Unix(1_750_000_000, 0)
