@@ -422,23 +422,17 @@ func presetCase(p verify.Preset) verifytest.Case {
 		c.Timestamped, c.Tolerance, c.FutureAccepted = true, prm.Tolerance, prm.AllowFuture
 	}
 	if prm.Fields == "" && prm.Multi == "" {
-		name := c.SignatureHeaders[0]
-		c.ReEncode = func(h http.Header) http.Header {
-			v, _ := strings.CutPrefix(h.Get(name), prm.Prefix)
-			var raw []byte
-			switch prm.Encoding {
-			case "base64":
-				raw, _ = base64.StdEncoding.DecodeString(v)
-				h.Set(name, prm.Prefix+hex.EncodeToString(raw))
-			case "base64url":
-				raw, _ = base64.RawURLEncoding.DecodeString(v)
-				h.Set(name, prm.Prefix+hex.EncodeToString(raw))
-			default:
-				raw, _ = hex.DecodeString(v)
-				h.Set(name, prm.Prefix+base64.StdEncoding.EncodeToString(raw))
+		conv := hexToB64
+		switch prm.Encoding {
+		case "base64":
+			conv = b64ToHex
+		case "base64url":
+			conv = func(v string) string {
+				raw, _ := base64.RawURLEncoding.DecodeString(v)
+				return hex.EncodeToString(raw)
 			}
-			return h
 		}
+		c.ReEncode = reencoded(c.SignatureHeaders[0], prm.Prefix, conv)
 	}
 	return c
 }
