@@ -9,9 +9,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +38,16 @@ func allCases() map[string]verifytest.Case {
 		}
 	}
 	return m
+}
+
+// TestConformance runs the conformance suite on every registered type: the
+// hand-written cases and the presets derived from them or from the catalogue.
+func TestConformance(t *testing.T) {
+	snsFixture(t) // the certificate aws-sns and paypal deliveries are checked against
+	cases := allCases()
+	for _, n := range slices.Sorted(maps.Keys(cases)) {
+		t.Run(n, func(t *testing.T) { verifytest.Run(t, cases[n]) })
+	}
 }
 
 // handCases are the conformance cases written by hand, one per scheme file.
@@ -84,12 +96,7 @@ func TestEveryTypeHasACase(t *testing.T) {
 func TestHandshakers(t *testing.T) {
 	want := map[string]bool{"slack": true, "zoom": true, "discord": true}
 	cases := allCases()
-	names := make([]string, 0, len(cases))
-	for n := range cases {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(cases)) {
 		c := cases[n]
 		s := c.Spec
 		s.Secrets = []verify.Secret{c.Secrets[0]}
@@ -122,6 +129,27 @@ func sha1Hex(key string, parts ...string) string {
 func sha256B64(key string, parts ...string) string { return macB64(sha256.New, key, parts...) }
 
 // b64ToHex and hexToB64 re-encode a signature for ErrWrongEncoding.
+// reencoded is a ReEncode for a scheme that accepts one signature encoding:
+// it rewrites header's value after its literal prefix with conv (b64ToHex or
+// hexToB64), the other encoding of the same bytes.
+func reencoded(header, prefix string, conv func(string) string) func(http.Header) http.Header {
+	return func(h http.Header) http.Header {
+		h.Set(header, prefix+conv(strings.TrimPrefix(h.Get(header), prefix)))
+		return h
+	}
+}
+
+// The conformance suite only sees ReEncode's output refused, which a garbled
+// value would be too: check that it is the same bytes in the other encoding.
+func TestReencoded(t *testing.T) {
+	if got := reencoded("X-Sig", "v0=", hexToB64)(hdr("X-Sig", "v0=00ff10")).Get("X-Sig"); got != "v0=AP8Q" {
+		t.Errorf("hex to base64: %q, want v0=AP8Q", got)
+	}
+	if got := reencoded("X-Sig", "", b64ToHex)(hdr("X-Sig", "AP8Q")).Get("X-Sig"); got != "00ff10" {
+		t.Errorf("base64 to hex: %q, want 00ff10", got)
+	}
+}
+
 func b64ToHex(s string) string {
 	b, _ := base64.StdEncoding.DecodeString(s)
 	return hex.EncodeToString(b)

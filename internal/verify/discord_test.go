@@ -35,7 +35,6 @@ func discordCase(tol time.Duration) verifytest.Case {
 	}
 }
 
-func TestDiscord(t *testing.T)          { verifytest.Run(t, discordCase(0)) }
 func TestDiscordTolerance(t *testing.T) { verifytest.Run(t, discordCase(5*time.Minute)) }
 
 // Without a configured tolerance an old delivery is accepted, as Discord's

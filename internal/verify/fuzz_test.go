@@ -2,9 +2,10 @@ package verify_test
 
 import (
 	"bytes"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,13 +120,8 @@ func TestEveryPrimitiveIsFuzzed(t *testing.T) {
 			t.Errorf("primitive %s is used by a preset but has no fuzz target", p)
 		}
 	}
-	names := make([]string, 0, len(fuzzed))
-	for p := range fuzzed {
-		names = append(names, p)
-	}
-	sort.Strings(names)
-	for _, p := range names {
-		if !slicesContains(verify.Primitives(), p) {
+	for _, p := range slices.Sorted(maps.Keys(fuzzed)) {
+		if !slices.Contains(verify.Primitives(), p) {
 			t.Errorf("fuzzed primitive %s is not registered", p)
 		}
 	}
@@ -134,15 +130,6 @@ func TestEveryPrimitiveIsFuzzed(t *testing.T) {
 func usedBy(primitive string) bool {
 	for _, p := range verify.Catalogue() {
 		if p.Primitive == primitive {
-			return true
-		}
-	}
-	return false
-}
-
-func slicesContains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
 			return true
 		}
 	}
@@ -168,12 +155,7 @@ func pad1K(body []byte) []byte {
 
 func BenchmarkVerify(b *testing.B) {
 	cases := allCases()
-	names := make([]string, 0, len(cases))
-	for n := range cases {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(cases)) {
 		c := cases[n]
 		b.Run(n, func(b *testing.B) {
 			body := pad1K(c.Body)

@@ -23,8 +23,6 @@ func gitlabCase() verifytest.Case {
 	}
 }
 
-func TestGitLab(t *testing.T) { verifytest.Run(t, gitlabCase()) }
-
 func TestGitLabTokenIsExact(t *testing.T) {
 	spec := verify.Spec{Type: "gitlab", Secrets: []verify.Secret{"Token"}}
 	for _, bad := range []string{"token", "Token ", " Token", "Tok", "TokenToken"} {

@@ -48,8 +48,6 @@ func graphCase() verifytest.Case {
 	}
 }
 
-func TestGraph(t *testing.T) { verifytest.Run(t, graphCase()) }
-
 func TestGraphBodies(t *testing.T) {
 	spec := verify.Spec{Type: "microsoft-graph", Secrets: []verify.Secret{"secretClientValue"}}
 	for name, tc := range map[string]struct {

@@ -29,6 +29,23 @@ func macFunc(alg string) (func() hash.Hash, error) {
 	return nil, fmt.Errorf("algorithm %q: want sha1, sha256 or sha512", alg)
 }
 
+// fillTemplate returns the parts of a template split by splitPlaceholders:
+// {body} as the body, a placeholder in vals as its value, any other part (a
+// literal, or a placeholder the caller resolves itself) as written.
+func fillTemplate(tmpl []string, body []byte, vals map[string]string) [][]byte {
+	parts := make([][]byte, len(tmpl))
+	for i, p := range tmpl {
+		if p == "{body}" {
+			parts[i] = body
+		} else if val, ok := vals[p]; ok {
+			parts[i] = []byte(val)
+		} else {
+			parts[i] = []byte(p)
+		}
+	}
+	return parts
+}
+
 // mac computes HMAC(key, parts...) without joining the parts.
 func mac(h func() hash.Hash, key []byte, parts ...[]byte) []byte {
 	m := hmac.New(h, key)

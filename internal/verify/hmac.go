@@ -90,19 +90,10 @@ func (v *generic) Verify(r *Request) error {
 			return missing("hmac", "no "+v.tsHeader+" header")
 		}
 	}
-	parts := make([][]byte, len(v.parts))
-	for i, p := range v.parts {
-		switch p {
-		case "{body}":
-			parts[i] = r.Body
-		case "{timestamp}":
-			parts[i] = []byte(ts)
-		case "{id}":
-			parts[i] = []byte(r.Header.Get(v.idHeader))
-		default:
-			parts[i] = []byte(p)
-		}
-	}
+	parts := fillTemplate(v.parts, r.Body, map[string]string{
+		"{timestamp}": ts,
+		"{id}":        r.Header.Get(v.idHeader),
+	})
 	if !anyMAC(v.h, v.keys, sig, parts...) {
 		return invalid("hmac", "signature does not match")
 	}

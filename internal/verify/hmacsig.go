@@ -358,25 +358,13 @@ func (v *hmacSig) Verify(r *Request) error {
 	if v.p.NonceHeader != "" && slices.Contains(v.parts, "{nonce}") && r.Header.Get(v.p.NonceHeader) == "" {
 		return missing(v.name, "no "+v.p.NonceHeader+" header")
 	}
-	parts := make([][]byte, len(v.parts))
-	for i, p := range v.parts {
-		switch p {
-		case "{body}":
-			parts[i] = r.Body
-		case "{timestamp}":
-			parts[i] = []byte(ts)
-		case "{id}":
-			parts[i] = []byte(r.Header.Get(v.p.IDHeader))
-		case "{nonce}":
-			parts[i] = []byte(r.Header.Get(v.p.NonceHeader))
-		case "{method}":
-			parts[i] = []byte(http.MethodPost)
-		case "{url}":
-			parts[i] = []byte(v.url)
-		default:
-			parts[i] = []byte(p)
-		}
-	}
+	parts := fillTemplate(v.parts, r.Body, map[string]string{
+		"{timestamp}": ts,
+		"{id}":        r.Header.Get(v.p.IDHeader),
+		"{nonce}":     r.Header.Get(v.p.NonceHeader),
+		"{method}":    http.MethodPost,
+		"{url}":       v.url,
+	})
 	if !v.match(sigs, parts) {
 		return invalid(v.name, "signature does not match")
 	}

@@ -58,14 +58,9 @@ func mailgunCase() verifytest.Case {
 		// The signature covers only its timestamp and token.
 		BodyNotSigned: true,
 		Body:          []byte(`{"event-data":{"id":"CPgfbmQMTCKtHW6uIWtuVe","event":"delivered","timestamp":1521472262.908181,"recipient":"alice@example.com"}}`),
-		ReEncode: func(h http.Header) http.Header {
-			h.Set("Signature", hexToB64(h.Get("Signature")))
-			return h
-		},
+		ReEncode:      reencoded("Signature", "", hexToB64),
 	}
 }
-
-func TestMailgun(t *testing.T) { verifytest.Run(t, mailgunCase()) }
 
 func TestMailgunBodies(t *testing.T) {
 	now := time.Unix(1_750_000_000, 0)

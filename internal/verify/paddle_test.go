@@ -31,8 +31,6 @@ func paddleCase() verifytest.Case {
 	}
 }
 
-func TestPaddle(t *testing.T) { verifytest.Run(t, paddleCase()) }
-
 // The fixture of Paddle's Go SDK (PaddleHQ/paddle-go-sdk,
 // example_webhook_verifier_test.go).
 func TestPaddleKnownAnswer(t *testing.T) {

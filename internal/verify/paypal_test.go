@@ -52,8 +52,6 @@ func paypalCase() verifytest.Case {
 	}
 }
 
-func TestPayPal(t *testing.T) { snsFixture(t); verifytest.Run(t, paypalCase()) }
-
 func TestPayPalDeliveries(t *testing.T) {
 	now := time.Date(2025, 6, 15, 12, 0, 0, 0, time.UTC)
 	body := paypalCase().Body

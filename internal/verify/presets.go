@@ -129,17 +129,13 @@ var catalogue = []Preset{
 		Docs:   "https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features",
 		Covers: "body, timestamp", Uncovered: "time unless tolerance is set"},
 
-	{Name: "openai", Primitive: "standardwebhooks", Body: "json",
-		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "type"},
-		Setup:  "secret `whsec_…` from the webhook's settings",
-		Docs:   "https://platform.openai.com/docs/guides/webhooks",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	standardWebhooksPreset("openai", Field{JSON: "type"},
+		"secret `whsec_…` from the webhook's settings",
+		"https://platform.openai.com/docs/guides/webhooks"),
 	// The body is the prediction; its status is what changed.
-	{Name: "replicate", Primitive: "standardwebhooks", Body: "json",
-		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "status"},
-		Setup:  "secret `whsec_…` from `GET /v1/webhooks/default/secret`",
-		Docs:   "https://replicate.com/docs/topics/webhooks/verify-webhook",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	standardWebhooksPreset("replicate", Field{JSON: "status"},
+		"secret `whsec_…` from `GET /v1/webhooks/default/secret`",
+		"https://replicate.com/docs/topics/webhooks/verify-webhook"),
 	// Each of the two headers is signed with one of the app's two keys:
 	// configure both as secrets. Box's SDK checks age only (10 minutes).
 	{Name: "box", Primitive: "hmac-timestamp", Body: "json",
@@ -251,16 +247,12 @@ var catalogue = []Preset{
 		Setup:  "auth token; set `url` to the callback URL without its query",
 		Docs:   "https://www.plivo.com/docs/voice/concepts/signature-validation",
 		Covers: "URL without query, nonce", Uncovered: "body, time"},
-	{Name: "clerk", Primitive: "svix", Body: "json",
-		EventID: Field{Header: "svix-id"}, EventType: Field{JSON: "type"},
-		Setup:  "signing secret `whsec_…`",
-		Docs:   "https://clerk.com/docs/webhooks/verify-webhooks",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
-	{Name: "resend", Primitive: "svix", Body: "json",
-		EventID: Field{Header: "svix-id"}, EventType: Field{JSON: "type"},
-		Setup:  "signing secret `whsec_…`",
-		Docs:   "https://resend.com/docs/dashboard/webhooks/verify-webhooks-requests",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	svixPreset("clerk", Field{JSON: "type"},
+		"signing secret `whsec_…`",
+		"https://clerk.com/docs/webhooks/verify-webhooks"),
+	svixPreset("resend", Field{JSON: "type"},
+		"signing secret `whsec_…`",
+		"https://resend.com/docs/dashboard/webhooks/verify-webhooks-requests"),
 	{Name: "telnyx", Primitive: "asymmetric", Body: "json",
 		Params: Params{KeyType: "ed25519", Headers: []string{"Telnyx-Signature-Ed25519"}, Encoding: "base64",
 			Template: "{timestamp}|{body}", TimestampHeader: "Telnyx-Timestamp", Tolerance: 5 * time.Minute},
@@ -311,15 +303,29 @@ var catalogue = []Preset{
 		Setup:  "the authorization header value set on the event hook",
 		Docs:   "https://developer.okta.com/docs/concepts/event-hooks/#one-time-verification-request",
 		Covers: "nothing: the header value proves only that the sender knows it", Uncovered: "body, time"},
-	{Name: "lithic", Primitive: "standardwebhooks", Body: "json",
-		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "event_type"},
-		Setup:  "the webhook's secret `whsec_…`",
-		Docs:   "https://docs.lithic.com/docs/events-api#verifying-webhooks",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	standardWebhooksPreset("lithic", Field{JSON: "event_type"},
+		"the webhook's secret `whsec_…`",
+		"https://docs.lithic.com/docs/events-api#verifying-webhooks"),
 	// The envelope's type is "event"; what happened is data.type.
-	{Name: "anthropic", Primitive: "standardwebhooks", Body: "json",
-		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "data.type"},
-		Setup:  "the webhook signing key `whsec_…`",
-		Docs:   "https://docs.anthropic.com/en/api/webhooks",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	standardWebhooksPreset("anthropic", Field{JSON: "data.type"},
+		"the webhook signing key `whsec_…`",
+		"https://docs.anthropic.com/en/api/webhooks"),
+}
+
+// standardWebhooksPreset is a provider that signs with Standard Webhooks
+// under the webhook-* headers: what is covered and the message id are the
+// scheme's; the event type field, the setup words and the docs its own.
+func standardWebhooksPreset(name string, eventType Field, setup, docs string) Preset {
+	return Preset{Name: name, Primitive: "standardwebhooks", Body: "json",
+		EventID: Field{Header: "webhook-id"}, EventType: eventType,
+		Setup: setup, Docs: docs,
+		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"}
+}
+
+// svixPreset is standardWebhooksPreset for a provider that sends through
+// Svix under the svix-* headers.
+func svixPreset(name string, eventType Field, setup, docs string) Preset {
+	p := standardWebhooksPreset(name, eventType, setup, docs)
+	p.Primitive, p.EventID = "svix", Field{Header: "svix-id"}
+	return p
 }

@@ -39,11 +39,9 @@ var catalogueAL = []Preset{
 		Setup:     "the application's client secret",
 		Docs:      "https://github.com/cronofy/notification-hmac-examples",
 		Covers:    "body", Uncovered: "time"},
-	{Name: "dodo-payments", Primitive: "standardwebhooks", Body: "json",
-		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "type"},
-		Setup:  "the endpoint's secret key `whsec_…`",
-		Docs:   "https://docs.dodopayments.com/developer-resources/webhooks",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	standardWebhooksPreset("dodo-payments", Field{JSON: "type"},
+		"the endpoint's secret key `whsec_…`",
+		"https://docs.dodopayments.com/developer-resources/webhooks"),
 	// The SDK checks age only: 30 minutes.
 	{Name: "elevenlabs", Primitive: "hmac-timestamp", Body: "json",
 		Params: Params{Headers: []string{"ElevenLabs-Signature"}, Fields: ",=", TSKey: "t", SigKey: "v0",
@@ -89,11 +87,9 @@ var catalogueAL = []Preset{
 		Covers:    "nothing: the secret proves only that the sender knows it", Uncovered: "body, time"},
 	// ImageKit now follows Standard Webhooks; its older x-ik-signature
 	// scheme is not covered.
-	{Name: "imagekit", Primitive: "standardwebhooks", Body: "json",
-		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "type"},
-		Setup:  "the webhook secret `whsec_…` from the dashboard",
-		Docs:   "https://imagekit.io/docs/webhooks",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	standardWebhooksPreset("imagekit", Field{JSON: "type"},
+		"the webhook secret `whsec_…` from the dashboard",
+		"https://imagekit.io/docs/webhooks"),
 	// t is an RFC 3339 time; the secret is used as is, whsec_ included.
 	{Name: "increase", Primitive: "hmac-timestamp", Body: "json",
 		Params: Params{Headers: []string{"Increase-Webhook-Signature"}, Fields: ",=", TSKey: "t", SigKey: "v1",
@@ -117,16 +113,12 @@ var catalogueAL = []Preset{
 		Setup:  "the webhook signing secret",
 		Docs:   "https://github.com/lightsparkdev/js-sdk/blob/main/packages/lightspark-sdk/src/webhooks.ts",
 		Covers: "body", Uncovered: "time"},
-	{Name: "liveblocks", Primitive: "standardwebhooks", Body: "json",
-		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "type"},
-		Setup:  "the webhook secret `whsec_…` from the project's webhooks page",
-		Docs:   "https://liveblocks.io/docs/platform/webhooks",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
-	{Name: "loops", Primitive: "standardwebhooks", Body: "json",
-		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "eventName"},
-		Setup:  "the signing secret `whsec_…` from Settings → Webhooks",
-		Docs:   "https://loops.so/docs/webhooks",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	standardWebhooksPreset("liveblocks", Field{JSON: "type"},
+		"the webhook secret `whsec_…` from the project's webhooks page",
+		"https://liveblocks.io/docs/platform/webhooks"),
+	standardWebhooksPreset("loops", Field{JSON: "eventName"},
+		"the signing secret `whsec_…` from Settings → Webhooks",
+		"https://loops.so/docs/webhooks"),
 	// Enterprise webhook signing: every active secret adds a v1 item.
 	{Name: "fingerprint", Primitive: "hmac-body", Body: "json",
 		Params:  Params{Headers: []string{"fpjs-event-signature"}, Fields: ",=", SigKey: "v1"},
@@ -144,11 +136,9 @@ var catalogueAL = []Preset{
 		Docs:   "https://github.com/gr4vy/gr4vy-php#verify-webhook-signature",
 		Covers: "body, timestamp", Uncovered: "URL, webhook id"},
 	// Sent through Svix under the webhook-* names.
-	{Name: "incident-io", Primitive: "standardwebhooks", Body: "json",
-		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "event_type"},
-		Setup:  "the endpoint's signing secret `whsec_…` from Settings → Webhooks",
-		Docs:   "https://docs.incident.io/api-reference/webhooks",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	standardWebhooksPreset("incident-io", Field{JSON: "event_type"},
+		"the endpoint's signing secret `whsec_…` from Settings → Webhooks",
+		"https://docs.incident.io/api-reference/webhooks"),
 	// t is in milliseconds and follows the body in what is signed. Ghost
 	// documents no window: five minutes here.
 	{Name: "ghost", Primitive: "hmac-timestamp", Body: "json",
@@ -201,18 +191,14 @@ var catalogueAL = []Preset{
 		Setup:     "the secret set on the webhook",
 		Docs:      "https://github.com/documenso/documenso/blob/main/apps/docs/content/docs/developers/webhooks/verification.mdx",
 		Covers:    "nothing: the secret proves only that the sender knows it", Uncovered: "body, time"},
-	{Name: "ahasend", Primitive: "standardwebhooks", Body: "json",
-		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "type"},
-		Setup:  "the webhook's secret `whsec_…`",
-		Docs:   "https://ahasend.com/docs/api-reference/webhooks/security",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	standardWebhooksPreset("ahasend", Field{JSON: "type"},
+		"the webhook's secret `whsec_…`",
+		"https://ahasend.com/docs/api-reference/webhooks/security"),
 	// Sent through Svix under the svix-* names. Goody's docs name no body
 	// field for the event type, so none is assumed.
-	{Name: "goody", Primitive: "svix", Body: "json",
-		EventID: Field{Header: "svix-id"},
-		Setup:   "the endpoint's signing secret `whsec_…`",
-		Docs:    "https://developer.ongoody.com/webhooks/webhook-security",
-		Covers:  "body, timestamp, message id", Uncovered: "URL, other headers"},
+	svixPreset("goody", Field{},
+		"the endpoint's signing secret `whsec_…`",
+		"https://developer.ongoody.com/webhooks/webhook-security"),
 	// Custom Webhook log streams send the configured Authorization Token
 	// as the whole Authorization header ("Bearer …" if typed so). Content
 	// Format JSON Array: one delivery, one hookq event.

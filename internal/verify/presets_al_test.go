@@ -14,21 +14,6 @@ import (
 	"github.com/hookq/hookq/internal/verify"
 )
 
-// standardWebhooksVector is the Standard Webhooks library's published test
-// vector, for presets whose provider documents that scheme (or whose SDK
-// verifies with that library) but publishes no delivery of its own.
-const standardWebhooksVector = "https://github.com/standard-webhooks/standard-webhooks/blob/main/libraries/go/webhook_test.go"
-
-func standardWebhooksKAT(preset, scheme string) kat {
-	return kat{preset: preset,
-		source:  "scheme: " + standardWebhooksVector + " (" + scheme + ")",
-		secrets: []verify.Secret{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
-		header: hdr("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp", "1614265330",
-			"webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
-		body: `{"test": 2432232314}`,
-		now:  time.Unix(1614265330, 0)}
-}
-
 // recipeMAC applies a provider SDK test's own signing recipe to that test's
 // own inputs: for tests that sign at run time instead of pinning a value.
 // HMAC is deterministic, so this is the value those tests produce.
@@ -220,32 +205,26 @@ func katsAL(tb testing.TB) []kat {
 		secrets: []verify.Secret{"abc123"},
 		header:  hdr("X-GrowthBook-Signature", recipeMAC(sha256.New, "abc123", `{"event":"feature.updated","object":"feature","data":{}}`, false)),
 		body:    `{"event":"feature.updated","object":"feature","data":{}}`,
-	}, {
-		// Svix's example vector, as Goody's docs print it.
-		preset:  "goody",
-		source:  "https://developer.ongoody.com/webhooks/webhook-security (the docs' secret, svix-* headers and payload)",
-		secrets: []verify.Secret{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
-		header: hdr("svix-id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "svix-timestamp", "1614265330",
-			"svix-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
-		body: `{"test": 2432232314}`,
-		now:  time.Unix(1614265330, 0),
-	}, {
-		// Intercom's own webhook samples: their key "secret" and recipe
-		// ('sha1=' + hex HMAC-SHA1 of the raw body) and one of their sample
-		// deliveries (testdata/intercom-user.created.json, byte for byte).
-		preset: "intercom", recipe: true,
-		source:  "https://github.com/intercom-archive/intercom-webhooks/blob/31669eb2e986d2e79c60ed085378162c8ef94061/node/index.js (key and recipe; payload sample_webhook_output/user.created.txt)",
-		secrets: []verify.Secret{"secret"},
-		header:  hdr("X-Hub-Signature", "sha1="+recipeMAC(sha1.New, "secret", mustRead(tb, "testdata/intercom-user.created.json"), false)),
-		body:    mustRead(tb, "testdata/intercom-user.created.json"),
 	},
+		// Svix's example vector, as Goody's docs print it.
+		swVector("goody", "https://developer.ongoody.com/webhooks/webhook-security (the docs' secret, svix-* headers and payload)", "svix-"),
+		{
+			// Intercom's own webhook samples: their key "secret" and recipe
+			// ('sha1=' + hex HMAC-SHA1 of the raw body) and one of their sample
+			// deliveries (testdata/intercom-user.created.json, byte for byte).
+			preset: "intercom", recipe: true,
+			source:  "https://github.com/intercom-archive/intercom-webhooks/blob/31669eb2e986d2e79c60ed085378162c8ef94061/node/index.js (key and recipe; payload sample_webhook_output/user.created.txt)",
+			secrets: []verify.Secret{"secret"},
+			header:  hdr("X-Hub-Signature", "sha1="+recipeMAC(sha1.New, "secret", mustRead(tb, "testdata/intercom-user.created.json"), false)),
+			body:    mustRead(tb, "testdata/intercom-user.created.json"),
+		},
 		// Standard Webhooks providers that publish no delivery of their own.
-		standardWebhooksKAT("imagekit", "ImageKit's docs: https://imagekit.io/docs/webhooks; SDK: https://github.com/imagekit-developer/imagekit-nodejs/blob/3b95a962395d62aee0c8133efce3bc863a0332bf/src/resources/webhooks.ts"),
-		standardWebhooksKAT("liveblocks", "SDK verifies webhook-* with the svix library: https://github.com/liveblocks/liveblocks/blob/01e1754c39349bda6ee42b8ad182ca8566571ef6/packages/liveblocks-node/src/__tests__/webhooks.test.ts"),
-		standardWebhooksKAT("dodo-payments", "docs: https://docs.dodopayments.com/developer-resources/webhooks"),
-		standardWebhooksKAT("loops", "docs: https://loops.so/docs/webhooks"),
-		standardWebhooksKAT("ahasend", "docs: https://ahasend.com/docs/api-reference/webhooks/security (\"Standard Webhooks security headers\")"),
-		standardWebhooksKAT("incident-io", "docs: https://docs.incident.io/api-reference/webhooks (\"powered by Svix\", webhook-* headers)"),
+		swKAT("imagekit", "ImageKit's docs: https://imagekit.io/docs/webhooks; SDK: https://github.com/imagekit-developer/imagekit-nodejs/blob/3b95a962395d62aee0c8133efce3bc863a0332bf/src/resources/webhooks.ts"),
+		swKAT("liveblocks", "SDK verifies webhook-* with the svix library: https://github.com/liveblocks/liveblocks/blob/01e1754c39349bda6ee42b8ad182ca8566571ef6/packages/liveblocks-node/src/__tests__/webhooks.test.ts"),
+		swKAT("dodo-payments", "docs: https://docs.dodopayments.com/developer-resources/webhooks"),
+		swKAT("loops", "docs: https://loops.so/docs/webhooks"),
+		swKAT("ahasend", "docs: https://ahasend.com/docs/api-reference/webhooks/security (\"Standard Webhooks security headers\")"),
+		swKAT("incident-io", "docs: https://docs.incident.io/api-reference/webhooks (\"powered by Svix\", webhook-* headers)"),
 		{
 			// Shared secrets: no signature, so the header as documented.
 			preset:  "alloy",

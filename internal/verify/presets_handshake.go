@@ -7,21 +7,13 @@ package verify
 var catalogueHandshakes = []Preset{
 	// Facebook, Instagram and Messenger webhooks. No event id in the body
 	// (entry ids name the page or account): one delivery is one event.
-	{Name: "meta", Primitive: "hmac-body", Body: "json",
-		Params:    Params{Headers: []string{"X-Hub-Signature-256"}, Prefix: "sha256=", Challenge: "hub"},
-		EventType: Field{JSON: "entry.0.changes.0.field", Else: &Field{JSON: "object"}},
-		Handshake: "hub.challenge (GET, verify token)",
-		Setup:     "secret = the app secret; `verify_token` = the Verify Token set in the App Dashboard (without it the GET is refused)",
-		Docs:      "https://developers.facebook.com/docs/graph-api/webhooks/getting-started",
-		Covers:    "body", Uncovered: "time"},
+	metaWebhooks("meta",
+		"secret = the app secret; `verify_token` = the Verify Token set in the App Dashboard (without it the GET is refused)",
+		"https://developers.facebook.com/docs/graph-api/webhooks/getting-started"),
 	// Status updates of one message share its id: no per-delivery id.
-	{Name: "whatsapp", Primitive: "hmac-body", Body: "json",
-		Params:    Params{Headers: []string{"X-Hub-Signature-256"}, Prefix: "sha256=", Challenge: "hub"},
-		EventType: Field{JSON: "entry.0.changes.0.field", Else: &Field{JSON: "object"}},
-		Handshake: "hub.challenge (GET, verify token)",
-		Setup:     "secret = the Meta app secret; `verify_token` = the Verify Token set for the webhook",
-		Docs:      "https://developers.facebook.com/docs/whatsapp/cloud-api/guides/set-up-webhooks",
-		Covers:    "body", Uncovered: "time"},
+	metaWebhooks("whatsapp",
+		"secret = the Meta app secret; `verify_token` = the Verify Token set for the webhook",
+		"https://developers.facebook.com/docs/whatsapp/cloud-api/guides/set-up-webhooks"),
 	// Account Activity events are keyed by kind (tweet_create_events, …):
 	// no single type field.
 	{Name: "twitter", Primitive: "hmac-body", Body: "json",
@@ -70,4 +62,18 @@ var catalogueHandshakes = []Preset{
 		Setup:     "secrets = the webhook IDs this source accepts (from the app's webhook settings)",
 		Docs:      "https://developer.paypal.com/api/rest/webhooks/rest/#link-selfverificationmethod",
 		Covers:    "body (CRC32), transmission id and time, webhook id", Uncovered: "time unless tolerance is set; the body only through CRC32 (each transmission id is bound to its first body in Redis for 72h or 2 × tolerance: another body with it is refused)"},
+}
+
+// metaWebhooks is a product delivering through Meta's webhooks, which sign
+// and subscribe alike whatever the product: the app secret signs the body
+// (X-Hub-Signature-256) and a GET hub.challenge carrying the verify token
+// subscribes the endpoint. Only the setup words and docs differ.
+func metaWebhooks(name, setup, docs string) Preset {
+	return Preset{Name: name, Primitive: "hmac-body", Body: "json",
+		Params:    Params{Headers: []string{"X-Hub-Signature-256"}, Prefix: "sha256=", Challenge: "hub"},
+		EventType: Field{JSON: "entry.0.changes.0.field", Else: &Field{JSON: "object"}},
+		Handshake: "hub.challenge (GET, verify token)",
+		Setup:     setup,
+		Docs:      docs,
+		Covers:    "body", Uncovered: "time"}
 }

@@ -57,11 +57,9 @@ var catalogueMZ = []Preset{
 		Docs:      "https://docs.moov.io/guides/webhooks/check-webhook-signatures/",
 		Covers:    "timestamp, nonce, webhook id", Uncovered: "body (use dedupe and re-fetch what matters), time unless tolerance is set"},
 	// Whop's official SDKs unwrap deliveries with the standardwebhooks library.
-	{Name: "whop", Primitive: "standardwebhooks", Body: "json",
-		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "type"},
-		Setup:  "the webhook's secret `whsec_…`",
-		Docs:   "https://github.com/whopio/whopsdk-python/blob/57f49d22de45d814717e9c997eb4130246139f08/tests/api_resources/test_webhooks.py",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
+	standardWebhooksPreset("whop", Field{JSON: "type"},
+		"the webhook's secret `whsec_…`",
+		"https://github.com/whopio/whopsdk-python/blob/57f49d22de45d814717e9c997eb4130246139f08/tests/api_resources/test_webhooks.py"),
 	// Make's event subscriptions follow Standard Webhooks 1.0; Webhook-Topic
 	// names the event.
 	{Name: "make", Primitive: "standardwebhooks", Body: "json",

@@ -9,22 +9,6 @@ import (
 	"github.com/hookq/hookq/internal/verify"
 )
 
-// Standard Webhooks' published vector, shared by the presets that sign with
-// that scheme and whose own tests sign at run time.
-const (
-	swSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-	swSource = "scheme: https://github.com/standard-webhooks/standard-webhooks/blob/main/libraries/go/webhook_test.go"
-)
-
-func swKAT(preset, sdk string) kat {
-	return kat{preset: preset, source: swSource + " (" + sdk + ")",
-		secrets: []verify.Secret{swSecret},
-		header: hdr("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp", "1614265330",
-			"webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
-		body: `{"test": 2432232314}`,
-		now:  time.Unix(1614265330, 0)}
-}
-
 // katsMZ are the known answers of the presets in presets_mz.go, and of the
 // older m–z presets that had none (mailgun, shopify).
 func katsMZ(tb testing.TB) []kat {

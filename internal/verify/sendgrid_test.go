@@ -55,14 +55,10 @@ func sendgridCase(tol time.Duration) verifytest.Case {
 		Timestamped: tol > 0, Tolerance: tol,
 		SignatureHeaders: []string{"X-Twilio-Email-Event-Webhook-Signature", "X-Twilio-Email-Event-Webhook-Timestamp"},
 		Body:             []byte("[{\"email\":\"example@test.com\",\"timestamp\":1513299569,\"smtp-id\":\"<14c5d75ce93.dfd.64b469@ismtpd-555>\",\"event\":\"delivered\",\"category\":\"cat facts\",\"sg_event_id\":\"sg_event_id\",\"sg_message_id\":\"sg_message_id\"}]\r\n"),
-		ReEncode: func(h http.Header) http.Header {
-			h.Set("X-Twilio-Email-Event-Webhook-Signature", b64ToHex(h.Get("X-Twilio-Email-Event-Webhook-Signature")))
-			return h
-		},
+		ReEncode:         reencoded("X-Twilio-Email-Event-Webhook-Signature", "", b64ToHex),
 	}
 }
 
-func TestSendGrid(t *testing.T)          { verifytest.Run(t, sendgridCase(0)) }
 func TestSendGridTolerance(t *testing.T) { verifytest.Run(t, sendgridCase(5*time.Minute)) }
 
 const sendgridFixtureKey = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEDr2LjtURuePQzplybdC+u4CwrqDqBaWjcMMsTbhdbcwHBcepxo7yAQGhHPTnlvFYPAZFceEu/1FwCM/QmGUhA=="

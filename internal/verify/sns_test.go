@@ -172,8 +172,6 @@ func snsCase() verifytest.Case {
 	}
 }
 
-func TestSNS(t *testing.T) { snsFixture(t); verifytest.Run(t, snsCase()) }
-
 func newSNS(tb testing.TB, tol time.Duration) verify.Verifier {
 	tb.Helper()
 	snsFixture(tb)

@@ -63,9 +63,6 @@ func swCase(typ, prefix string) verifytest.Case {
 	}
 }
 
-func TestStandardWebhooks(t *testing.T) { verifytest.Run(t, swCase("standardwebhooks", "webhook-")) }
-func TestSvix(t *testing.T)             { verifytest.Run(t, swCase("svix", "svix-")) }
-
 func TestStandardWebhooksEd25519(t *testing.T) {
 	k1, k2, kw := edKey(1), edKey(2), edKey(3)
 	priv := map[verify.Secret]ed25519.PrivateKey{whpk(k1): k1, whpk(k2): k2, whpk(kw): kw}

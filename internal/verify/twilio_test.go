@@ -52,10 +52,7 @@ func twilioFormCase() verifytest.Case {
 		},
 		SignatureHeaders: []string{"X-Twilio-Signature"},
 		Body:             []byte("ToCountry=US&ToState=CA&SmsMessageSid=SMbe794ce78f6b9fdf853d2acb76c080db&NumMedia=0&Body=hello+5&To=%2B16505558225&MessageSid=SMbe794ce78f6b9fdf853d2acb76c080db&AccountSid=AC00000000000000000000000000000000&From=%2B16505551199&ApiVersion=2010-04-01"),
-		ReEncode: func(h http.Header) http.Header {
-			h.Set("X-Twilio-Signature", b64ToHex(h.Get("X-Twilio-Signature")))
-			return h
-		},
+		ReEncode:         reencoded("X-Twilio-Signature", "", b64ToHex),
 	}
 }
 
@@ -70,7 +67,6 @@ func twilioJSONCase() verifytest.Case {
 	return c
 }
 
-func TestTwilio(t *testing.T)     { verifytest.Run(t, twilioFormCase()) }
 func TestTwilioJSON(t *testing.T) { verifytest.Run(t, twilioJSONCase()) }
 
 // Vectors from Twilio's Go helper library (twilio/twilio-go,
