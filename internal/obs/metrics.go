@@ -207,7 +207,9 @@ func (c *dlqCollector) Collect(ch chan<- prometheus.Metric) {
 
 // ArchiveTrimmed implements worker.Metrics: queue is the Asynq queue (shard)
 // whose archive was trimmed, one of the configured queue names.
-func (m *WorkerMetrics) ArchiveTrimmed(queue string, n int) { m.trimmed.WithLabelValues(queue).Add(float64(n)) }
+func (m *WorkerMetrics) ArchiveTrimmed(queue string, n int) {
+	m.trimmed.WithLabelValues(queue).Add(float64(n))
+}
 
 // typeLabel bounds eventType to the values route's configuration names.
 func (m *WorkerMetrics) typeLabel(route, eventType string) string {
