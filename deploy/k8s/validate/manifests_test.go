@@ -536,7 +536,7 @@ func (s *set) checkWorkload(w workload) (*config.Config, string) {
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	want := map[string]string{}
+	var want map[string]string
 	switch role {
 	case "ingest":
 		want = map[string]string{"http": cfg.Ingest.Listen, "admin": cfg.Ingest.AdminListen}
