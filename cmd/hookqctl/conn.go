@@ -11,6 +11,7 @@ import (
 	"github.com/hookq/hookq/internal/app"
 	"github.com/hookq/hookq/internal/config"
 	"github.com/hookq/hookq/internal/ctl"
+	"github.com/hookq/hookq/internal/queue"
 	"github.com/hookq/hookq/internal/sender"
 	"github.com/hookq/hookq/internal/webhook"
 )
@@ -49,6 +50,9 @@ type connFlags struct {
 	// where names the Redis open connected to and why that one, for
 	// messages about empty results.
 	where string
+	// shards is the config's queue.shards once open has loaded a config;
+	// nil without one (ctl then detects the shards from Redis).
+	shards *queue.Shards
 }
 
 func addConnFlags(fs *flag.FlagSet, e *procEnv) *connFlags {
@@ -86,10 +90,13 @@ func (c *connFlags) open(e *procEnv) (*ctl.Ctl, func(), error) {
 	var topo ctl.Topology
 	var cfgURL string
 	if c.config != "" {
+		var n int
 		var err error
-		if cfgURL, topo, err = loadTopology(c.config, e); err != nil {
+		if cfgURL, topo, n, err = loadTopology(c.config, e); err != nil {
 			return nil, nil, err
 		}
+		s := queue.NewShards(n)
+		c.shards = &s
 	}
 	u, origin, err := c.redisURL(e, func() (string, error) { return cfgURL, nil })
 	if err != nil {
@@ -100,16 +107,20 @@ func (c *connFlags) open(e *procEnv) (*ctl.Ctl, func(), error) {
 		return nil, nil, err
 	}
 	c.where = fmt.Sprintf("Redis %s (%s)", redactURL(u), origin)
-	return ctl.New(rdb, topo), func() { rdb.Close() }, nil
+	cl := ctl.New(rdb, topo)
+	if c.shards != nil {
+		cl.WithShards(*c.shards)
+	}
+	return cl, func() { rdb.Close() }, nil
 }
 
-// loadTopology reads the config's Redis URL and its sources and routes; it
-// needs no secrets.
-func loadTopology(file string, e *procEnv) (string, ctl.Topology, error) {
+// loadTopology reads the config's Redis URL, its sources and routes and its
+// queue.shards; it needs no secrets.
+func loadTopology(file string, e *procEnv) (string, ctl.Topology, int, error) {
 	topo := ctl.Topology{Routes: map[string][]string{}, Policies: map[string]webhook.Task{}}
 	cfg, err := loadConfig(file, e)
 	if err != nil {
-		return "", topo, err
+		return "", topo, 0, err
 	}
 	for _, s := range cfg.Sources {
 		topo.Sources = append(topo.Sources, s.Name)
@@ -125,7 +136,7 @@ func loadTopology(file string, e *procEnv) (string, ctl.Topology, error) {
 			topo.Routes[s] = nil // known to have no routes: nothing to scan for
 		}
 	}
-	return cfg.Redis.URL, topo, nil
+	return cfg.Redis.URL, topo, cfg.Queue.Shards, nil
 }
 
 // ingestFlags are the flags of a command that sends to ingest.

@@ -12,9 +12,10 @@ import (
 // The dlq commands, one file each: the dead-letter queue is Asynq's
 // archived tasks, plus hookq's dead-letter stream.
 
-const dlqNotes = `The dead-letter queue is Asynq's archived tasks of queue "` + queue.Queue + `"; the dead-letter
-stream (` + queue.DeadLetterStream + `) keeps a copy of every dead-lettered event, even after
-Asynq trims its archive.
+const dlqNotes = `The dead-letter queue is Asynq's archived tasks of queue "` + queue.Queue + `" (with queue.shards: N,
+of every shard queue "` + queue.Queue + `-0"…: each command reads them all); the dead-letter
+stream (` + queue.DeadLetterStream + `) keeps a copy of every dead-lettered event, even after Asynq
+trims its archive.
 
 filters (list, replay, delete): -source S -type GLOB -route GLOB -since T -until T -error TEXT
   T is a duration before now (90m, 36h, 7d), an RFC 3339 time or a date; it is compared with

@@ -4,9 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hookq/hookq/internal/ctl"
+	"github.com/hookq/hookq/internal/queue"
 )
 
 // dlqListCmd lists dead-lettered tasks, most recently failed first.
@@ -29,7 +32,7 @@ func dlqListCmd(fs *flag.FlagSet, e *procEnv) runFunc {
 		if err != nil {
 			return err
 		}
-		total := len(tasks)
+		total, byQueue := len(tasks), perQueue(tasks)
 		if *limit > 0 && len(tasks) > *limit {
 			tasks = tasks[:*limit]
 		}
@@ -55,6 +58,34 @@ func dlqListCmd(fs *flag.FlagSet, e *procEnv) runFunc {
 		} else {
 			fmt.Fprintf(e.stdout, "(%d %s)\n", total, plural(total, "task"))
 		}
+		if len(byQueue) > 1 || (len(byQueue) == 1 && byQueue[0].name != queue.Queue) {
+			fmt.Fprint(e.stdout, "by shard:")
+			for _, q := range byQueue {
+				fmt.Fprintf(e.stdout, " %s %d", q.name, q.n)
+			}
+			fmt.Fprintln(e.stdout)
+		}
 		return nil
 	}
+}
+
+type queueCount struct {
+	name string
+	n    int
+}
+
+// perQueue counts tasks by the Asynq queue (shard) holding them, by name.
+func perQueue(tasks []*ctl.Task) []queueCount {
+	n := map[string]int{}
+	for _, t := range tasks {
+		if t.Info != nil {
+			n[t.Info.Queue]++
+		}
+	}
+	out := make([]queueCount, 0, len(n))
+	for q, c := range n {
+		out = append(out, queueCount{q, c})
+	}
+	slices.SortFunc(out, func(a, b queueCount) int { return strings.Compare(a.name, b.name) })
+	return out
 }

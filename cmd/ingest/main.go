@@ -57,9 +57,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := obs.NewIngestMetrics(reg)
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
-	// The queue collector runs Redis scripts on every scrape: only ingest exports it.
-	reg.MustRegister(metrics.NewQueueMetricsCollector(inspector))
 	shards := queue.NewShards(cfg.Queue.Shards)
+	// The queue collectors run Redis scripts on every scrape: only ingest
+	// exports them. Asynq's (asynq_*, read by the dashboard's metrics view)
+	// covers every registered queue; hookq's (hookq_queue_*) the configured
+	// shards, by state.
+	reg.MustRegister(metrics.NewQueueMetricsCollector(inspector), obs.NewQueueCollector(inspector, shards.Names()))
 	dl := queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: cfg.Worker.DeadLetterMaxBytes}).WithShards(shards)
 	reg.MustRegister(obs.NewDeadLetterStreamCollector(dl.StreamSize, dl.Limits().MaxEntries, dl.Limits().MaxBytes))
 

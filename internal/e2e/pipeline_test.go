@@ -238,7 +238,7 @@ func TestPipeline(t *testing.T) {
 			s.ingestAdm + "/metrics": {`hookq_ingest_requests_total{reason="accepted",source="seed",status="200"}`,
 				`hookq_ingest_requests_total{reason="invalid_signature",source="seed",status="401"}`,
 				`hookq_ingest_dedupe_hits_total{source="seed"}`, `hookq_ingest_request_duration_seconds_bucket`,
-				`asynq_queue_size{queue="webhooks"`},
+				`asynq_queue_size{queue="webhooks"`, `hookq_queue_tasks{queue="webhooks",state="pending"}`, `hookq_queue_scrape_ok{queue="webhooks"} 1`},
 			s.workerAdm + "/metrics": {`hookq_worker_tasks_processed_total{event_type="payment_*",route="app"}`, // the route's glob, not the sent type
 				`hookq_worker_handler_duration_seconds_bucket`},
 		} {

@@ -2,10 +2,12 @@ package obs
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookq/hookq/internal/webhook"
@@ -119,7 +121,7 @@ func (m *IngestMetrics) Redis(elapsed time.Duration, err error) {
 type WorkerMetrics struct {
 	outcomes      map[string]*prometheus.CounterVec
 	duration      *prometheus.HistogramVec
-	trimmed       prometheus.Counter
+	trimmed       *prometheus.CounterVec
 	streamTrimmed prometheus.Counter
 	events        map[string][]string
 }
@@ -151,7 +153,7 @@ func NewWorkerMetrics(reg prometheus.Registerer, routeEvents map[string][]string
 	trimmed := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hookq_archive_trimmed_total",
 		Help: "Archived (dead-lettered) tasks Asynq trimmed to make room; their events stay in the dead-letter stream."},
 		[]string{"queue"})
-	m.trimmed = trimmed.WithLabelValues("webhooks")
+	m.trimmed = trimmed
 	m.streamTrimmed = prometheus.NewCounter(prometheus.CounterOpts{Name: "hookq_dead_letter_stream_trimmed_total",
 		Help: "Dead-letter stream entries removed to keep the stream within its entry and byte bounds (each is logged)."})
 	reg.MustRegister(m.duration, trimmed, m.streamTrimmed)
@@ -203,8 +205,11 @@ func (c *dlqCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(b))
 }
 
-// ArchiveTrimmed implements worker.Metrics.
-func (m *WorkerMetrics) ArchiveTrimmed(n int) { m.trimmed.Add(float64(n)) }
+// ArchiveTrimmed implements worker.Metrics: queue is the Asynq queue (shard)
+// whose archive was trimmed, one of the configured queue names.
+func (m *WorkerMetrics) ArchiveTrimmed(queue string, n int) {
+	m.trimmed.WithLabelValues(queue).Add(float64(n))
+}
 
 // typeLabel bounds eventType to the values route's configuration names.
 func (m *WorkerMetrics) typeLabel(route, eventType string) string {
@@ -232,4 +237,72 @@ func (m *WorkerMetrics) Task(route, eventType, outcome string, elapsed time.Dura
 	if outcome != "processed" {
 		m.outcomes["failed"].WithLabelValues(route, eventType).Inc()
 	}
+}
+
+// QueueInfoReader reads Asynq's registered queues and one queue's current
+// numbers (asynq.Inspector).
+type QueueInfoReader interface {
+	Queues() ([]string, error)
+	GetQueueInfo(queue string) (*asynq.QueueInfo, error)
+}
+
+// NewQueueCollector exports, at each scrape, the tasks by state and the
+// pending latency of every queue in names (queue.Shards.Names: the
+// configured shards, whether or not anything was enqueued to them yet),
+// labelled queue=<name>. Each queue costs two scripts in its own slot, so
+// on a Redis Cluster every read goes to the master holding that shard; a
+// queue that cannot be read reports hookq_queue_scrape_ok 0 and the others
+// are still exported.
+func NewQueueCollector(r QueueInfoReader, names []string) prometheus.Collector {
+	return &queueCollector{r: r, names: names,
+		tasks: prometheus.NewDesc("hookq_queue_tasks", "Tasks of a hookq queue (shard) by state: pending, active, scheduled, retry, archived (dead-lettered), completed.",
+			[]string{"queue", "state"}, nil),
+		latency: prometheus.NewDesc("hookq_queue_latency_seconds", "How long the oldest pending task of a hookq queue (shard) has waited.",
+			[]string{"queue"}, nil),
+		scrapeOK: prometheus.NewDesc("hookq_queue_scrape_ok", "1 when the queue's numbers could be read.", []string{"queue"}, nil)}
+}
+
+type queueCollector struct {
+	r                        QueueInfoReader
+	names                    []string
+	tasks, latency, scrapeOK *prometheus.Desc
+}
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.tasks
+	ch <- c.latency
+	ch <- c.scrapeOK
+}
+
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	registered, listErr := c.r.Queues()
+	for _, q := range c.names {
+		info, err := c.read(q, registered, listErr)
+		if err != nil {
+			ch <- prometheus.MustNewConstMetric(c.scrapeOK, prometheus.GaugeValue, 0, q)
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(c.scrapeOK, prometheus.GaugeValue, 1, q)
+		for _, s := range []struct {
+			state string
+			n     int
+		}{{"pending", info.Pending}, {"active", info.Active}, {"scheduled", info.Scheduled},
+			{"retry", info.Retry}, {"archived", info.Archived}, {"completed", info.Completed}} {
+			ch <- prometheus.MustNewConstMetric(c.tasks, prometheus.GaugeValue, float64(s.n), q, s.state)
+		}
+		ch <- prometheus.MustNewConstMetric(c.latency, prometheus.GaugeValue, info.Latency.Seconds(), q)
+	}
+}
+
+// read returns queue q's numbers. Asynq registers a queue at its first
+// enqueue and refuses to read one it does not know: until then a
+// configured shard is empty, not an error.
+func (c *queueCollector) read(q string, registered []string, listErr error) (*asynq.QueueInfo, error) {
+	if listErr != nil {
+		return nil, listErr
+	}
+	if !slices.Contains(registered, q) {
+		return &asynq.QueueInfo{Queue: q}, nil
+	}
+	return c.r.GetQueueInfo(q)
 }

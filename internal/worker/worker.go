@@ -82,7 +82,7 @@ type Metrics interface {
 	// or "dead_lettered" (the last two are failures).
 	Task(route, eventType, outcome string, elapsed time.Duration)
 	// ArchiveTrimmed counts archived tasks Asynq drops to make room.
-	ArchiveTrimmed(n int)
+	ArchiveTrimmed(queue string, n int)
 	// StreamTrimmed counts dead-letter stream entries removed to keep the
 	// stream within its bounds.
 	StreamTrimmed(n int)
@@ -270,7 +270,8 @@ func (mux *Mux) recordDeadLetter(ctx context.Context, log *zap.Logger, route str
 	}
 	if mux.m != nil {
 		if len(trims.Archive) > 0 {
-			mux.m.ArchiveTrimmed(len(trims.Archive))
+			qname, _ := asynq.GetQueueName(ctx) // the archive trimmed is the task's queue's
+			mux.m.ArchiveTrimmed(qname, len(trims.Archive))
 		}
 		if len(trims.Stream) > 0 {
 			mux.m.StreamTrimmed(len(trims.Stream))

@@ -108,7 +108,7 @@ func TestForwardClassification(t *testing.T) {
 
 type recMetrics struct{ outcomes []string }
 
-func (r *recMetrics) ArchiveTrimmed(int) {}
+func (r *recMetrics) ArchiveTrimmed(string, int) {}
 
 func (r *recMetrics) StreamTrimmed(int) {}
 

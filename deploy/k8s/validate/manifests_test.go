@@ -91,15 +91,27 @@ type scaledObject struct {
 		} `json:"scaleTargetRef"`
 		MinReplicaCount *int32 `json:"minReplicaCount"`
 		MaxReplicaCount *int32 `json:"maxReplicaCount"`
-		Triggers        []struct {
-			Type              string            `json:"type"`
-			Metadata          map[string]string `json:"metadata"`
-			AuthenticationRef *struct {
-				Name string `json:"name"`
-				Kind string `json:"kind"`
-			} `json:"authenticationRef"`
-		} `json:"triggers"`
+		Advanced        *struct {
+			ScalingModifiers *scalingModifiers `json:"scalingModifiers"`
+		} `json:"advanced"`
+		Triggers []kedaTrigger `json:"triggers"`
 	} `json:"spec"`
+}
+
+type scalingModifiers struct {
+	Formula    string `json:"formula"`
+	Target     string `json:"target"`
+	MetricType string `json:"metricType"`
+}
+
+type kedaTrigger struct {
+	Type              string            `json:"type"`
+	Name              string            `json:"name"`
+	Metadata          map[string]string `json:"metadata"`
+	AuthenticationRef *struct {
+		Name string `json:"name"`
+		Kind string `json:"kind"`
+	} `json:"authenticationRef"`
 }
 
 type triggerAuthentication struct {
@@ -524,7 +536,7 @@ func (s *set) checkWorkload(w workload) (*config.Config, string) {
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	want := map[string]string{}
+	var want map[string]string
 	switch role {
 	case "ingest":
 		want = map[string]string{"http": cfg.Ingest.Listen, "admin": cfg.Ingest.AdminListen}
@@ -685,11 +697,15 @@ func (s *set) checkAutoscaling(ws []workload, cfg *config.Config) {
 			if len(x.Spec.Triggers) == 0 {
 				t.Errorf("%s: no triggers", o)
 			}
+			var sm *scalingModifiers
+			if x.Spec.Advanced != nil {
+				sm = x.Spec.Advanced.ScalingModifiers
+			}
+			for _, err := range shardTriggerErrors(queue.NewShards(cfg.Queue.Shards), x.Spec.Triggers, sm) {
+				t.Errorf("%s: %v", o, err)
+			}
 			for _, tr := range x.Spec.Triggers {
 				md := tr.Metadata
-				if want := "asynq:{" + queue.Queue + "}:pending"; md["listName"] != want {
-					t.Errorf("%s: listName %q, want Asynq's pending list %q", o, md["listName"], want)
-				}
 				if n, err := strconv.Atoi(md["listLength"]); err != nil || n < 1 {
 					t.Errorf("%s: listLength %q: want a positive number", o, md["listLength"])
 				}
@@ -706,8 +722,12 @@ func (s *set) checkAutoscaling(ws []workload, cfg *config.Config) {
 					if spec.Mode != redisconn.Single || md["address"] != spec.Addrs[0] {
 						t.Errorf("%s: trigger redis %q, but redis.url is %s", o, md["address"], spec)
 					}
+				case "redis-cluster":
+					if spec.Mode != redisconn.Cluster || md["addresses"] != strings.Join(spec.Addrs, ",") {
+						t.Errorf("%s: trigger redis-cluster %q, but redis.url is %s", o, md["addresses"], spec)
+					}
 				default:
-					t.Errorf("%s: trigger type %q: want redis or redis-sentinel (queue depth)", o, tr.Type)
+					t.Errorf("%s: trigger type %q: want redis, redis-sentinel or redis-cluster (queue depth)", o, tr.Type)
 				}
 				if spec.Password != "" {
 					if tr.AuthenticationRef == nil {
