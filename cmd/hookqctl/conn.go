@@ -107,13 +107,14 @@ func (c *connFlags) open(e *procEnv) (*ctl.Ctl, func(), error) {
 // loadTopology reads the config's Redis URL and its sources and routes; it
 // needs no secrets.
 func loadTopology(file string, e *procEnv) (string, ctl.Topology, error) {
-	topo := ctl.Topology{Routes: map[string][]string{}, Policies: map[string]webhook.Task{}}
+	topo := ctl.Topology{Routes: map[string][]string{}, Policies: map[string]webhook.Task{}, Windows: map[string]time.Duration{}}
 	cfg, err := loadConfig(file, e)
 	if err != nil {
 		return "", topo, err
 	}
 	for _, s := range cfg.Sources {
 		topo.Sources = append(topo.Sources, s.Name)
+		topo.Windows[s.Name] = s.DedupeTTL
 	}
 	for _, r := range cfg.Routes {
 		topo.Routes[r.Source] = append(topo.Routes[r.Source], r.Name)

@@ -18,8 +18,11 @@ import (
 // Mark is one source's dedupe mark for an event.
 type Mark struct {
 	Source string `json:"source"`
-	Key    string `json:"key"`
-	// TTL is the mark's remaining life; -1 means it never expires.
+	// Key is the bucket hash holding the mark as the field named by the
+	// event id.
+	Key string `json:"key"`
+	// TTL is the mark's remaining life (its bucket's); -1 means it never
+	// expires.
 	TTL time.Duration `json:"-"`
 }
 
@@ -89,12 +92,22 @@ func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts
 	if source != "" {
 		sources = []string{source}
 	}
-	if len(sources) == 0 {
+	// A mark is a field of a bucket hash (queue/marks.go). With a source's
+	// window known its buckets are looked at directly; otherwise every
+	// bucket of the event's slice is found by SCAN.
+	var unknown []string // sources whose window is unknown
+	for _, src := range sources {
+		if c.topo.Windows[src] <= 0 {
+			unknown = append(unknown, src)
+		}
+	}
+	var buckets []string
+	if len(sources) == 0 || len(unknown) > 0 {
 		w.Scanned = true
-		trunc, err := c.scan(ctx, markPattern+":"+escapeGlob(eventID), func(key string) {
-			q, src, id, ok := queue.SplitMarkKey(key)
-			if ok && queue.IsQueue(q) && id == eventID && !slices.Contains(sources, src) {
-				sources = append(sources, src)
+		trunc, err := c.scan(ctx, queue.MarkBucketPattern(eventID), func(key string) {
+			q, src, ok := queue.SplitMarkBucket(key)
+			if ok && queue.IsQueue(q) && (len(sources) == 0 || slices.Contains(unknown, src)) {
+				buckets = append(buckets, key)
 			}
 		})
 		w.Truncated = w.Truncated || trunc
@@ -102,26 +115,45 @@ func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts
 			return nil, err
 		}
 	}
-	qs, err := c.queues()
-	if err != nil {
-		return nil, err
-	}
-	if len(qs) == 0 {
-		qs = []string{queue.Queue}
-	}
-	for _, src := range sources {
-		for _, q := range qs { // the mark is in its shard's slot
-			key := queue.MarkKeyIn(q, src, eventID)
-			ttl, err := c.rdb.PTTL(ctx, key).Result()
-			if err != nil {
-				return nil, fmt.Errorf("mark %s: %w", key, err)
+	if len(sources) > len(unknown) {
+		qs, err := c.queues()
+		if err != nil {
+			return nil, err
+		}
+		if len(qs) == 0 {
+			qs = []string{queue.Queue}
+		}
+		now := time.Now()
+		for _, src := range sources {
+			if win := c.topo.Windows[src]; win > 0 {
+				for _, q := range qs { // the mark is in its shard's slot
+					buckets = append(buckets, queue.MarkBucketsIn(q, src, eventID, win, now)...)
+				}
 			}
-			if ttl == -2 { // no such key (go-redis passes PTTL's -2 and -1 through unscaled)
-				continue
-			}
-			w.Marks = append(w.Marks, Mark{Source: src, Key: key, TTL: ttl})
 		}
 	}
+	for _, key := range buckets {
+		_, src, _ := queue.SplitMarkBucket(key)
+		ok, err := c.rdb.HExists(ctx, key, eventID).Result()
+		if err != nil {
+			return nil, fmt.Errorf("mark %s: %w", key, err)
+		}
+		if !ok {
+			continue
+		}
+		ttl, err := c.rdb.PTTL(ctx, key).Result()
+		if err != nil {
+			return nil, fmt.Errorf("mark %s: %w", key, err)
+		}
+		if ttl == -2 { // expired meanwhile (go-redis passes PTTL's -2 and -1 through unscaled)
+			continue
+		}
+		if !slices.Contains(sources, src) {
+			sources = append(sources, src)
+		}
+		w.Marks = append(w.Marks, Mark{Source: src, Key: key, TTL: ttl})
+	}
+	slices.SortFunc(w.Marks, func(a, b Mark) int { return strings.Compare(a.Key, b.Key) })
 
 	// Task ids to look up: every configured route of every candidate
 	// source, plus whatever a scan finds for sources without known routes.

@@ -109,7 +109,7 @@ func TestPipeline(t *testing.T) {
 		if n := len(s.sink.deliveries("evt_forged")); n != 0 {
 			t.Fatalf("forged event delivered %d times", n)
 		}
-		if rdb.Exists(ctx, queue.MarkKey("seed", "evt_forged")).Val() != 0 {
+		if ok, err := queue.Marked(ctx, rdb, "seed", "evt_forged", time.Hour); err != nil || ok {
 			t.Fatal("a refused request left a dedupe mark")
 		}
 	})
@@ -119,7 +119,7 @@ func TestPipeline(t *testing.T) {
 		if status != 200 || !strings.Contains(resp, `"status":"ignored"`) {
 			t.Fatalf("got %d %s", status, resp)
 		}
-		if rdb.Exists(ctx, queue.MarkKey("seed", "evt_ign")).Val() != 0 {
+		if ok, err := queue.Marked(ctx, rdb, "seed", "evt_ign", time.Hour); err != nil || ok {
 			t.Fatal("an ignored event left a dedupe mark")
 		}
 	})

@@ -60,7 +60,7 @@ func TestClusterShards(t *testing.T) {
 	if dup, err := q.Enqueue(ctx, event("evt_c7"), time.Hour, twoRoutes, nil); err != nil || !dup {
 		t.Fatalf("duplicate: %v, %v", dup, err)
 	}
-	if seen, err := q.Seen(ctx, "stripe", "evt_c7", []string{"app"}); err != nil || !seen {
+	if seen, err := q.Seen(ctx, "stripe", "evt_c7", time.Hour, []string{"app"}); err != nil || !seen {
 		t.Fatalf("Seen: %v, %v", seen, err)
 	}
 	insp := asynq.NewInspectorFromRedisClient(rdb)
