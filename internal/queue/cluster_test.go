@@ -121,4 +121,15 @@ func TestClusterShards(t *testing.T) {
 	if _, err := insp.GetTaskInfo(shards.For("stripe", "evt_c3"), id); err != nil {
 		t.Fatalf("restored task not in its shard: %v", err)
 	}
+	// The mark's nonce answers a retry, in the shard's slot.
+	nonce := queue.NewNonce()
+	if dup, err := q.Enqueue(queue.WithNonce(ctx, nonce), event("evt_cn"), time.Hour, twoRoutes, nil); err != nil || dup {
+		t.Fatalf("nonce attempt: %v, %v", dup, err)
+	}
+	if dup, err := q.Enqueue(queue.WithNonce(ctx, nonce), event("evt_cn"), time.Hour, twoRoutes, nil); err != nil || dup {
+		t.Fatalf("nonce retry: %v, %v", dup, err)
+	}
+	if ok, err := shards.Marked(ctx, rdb, "stripe", "evt_cn", time.Hour); err != nil || !ok {
+		t.Fatalf("Marked: %v, %v", ok, err)
+	}
 }
