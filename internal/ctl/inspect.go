@@ -93,20 +93,46 @@ func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts
 		sources = []string{source}
 	}
 	// A mark is a field of a bucket hash (queue/marks.go). With a source's
-	// window known its buckets are looked at directly; otherwise every
-	// bucket of the event's slice is found by SCAN.
-	var unknown []string // sources whose window is unknown
+	// window known its current buckets are looked at directly. Sources
+	// without a known window, and all of them when no mark was found so
+	// (the window may have changed since: other bucket names), are looked
+	// for by SCAN of every bucket of the event's slice.
+	qs, err := c.queues()
+	if err != nil {
+		return nil, err
+	}
+	if len(qs) == 0 {
+		qs = []string{queue.Queue}
+	}
+	now := time.Now()
+	var rescan, missed []string
 	for _, src := range sources {
-		if c.topo.Windows[src] <= 0 {
-			unknown = append(unknown, src)
+		win := c.topo.Windows[src]
+		if win <= 0 {
+			rescan = append(rescan, src)
+			continue
+		}
+		var buckets []string
+		for _, q := range qs { // the mark is in its shard's slot
+			buckets = append(buckets, queue.MarkBucketsIn(q, src, eventID, win, now)...)
+		}
+		found, err := c.marksIn(ctx, w, buckets, eventID)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			missed = append(missed, src)
 		}
 	}
-	var buckets []string
-	if len(sources) == 0 || len(unknown) > 0 {
+	if len(w.Marks) == 0 {
+		rescan = append(rescan, missed...)
+	}
+	if len(sources) == 0 || len(rescan) > 0 {
 		w.Scanned = true
+		var buckets []string
 		trunc, err := c.scan(ctx, queue.MarkBucketPattern(eventID), func(key string) {
 			q, src, ok := queue.SplitMarkBucket(key)
-			if ok && queue.IsQueue(q) && (len(sources) == 0 || slices.Contains(unknown, src)) {
+			if ok && queue.IsQueue(q) && (len(sources) == 0 || slices.Contains(rescan, src)) && !slices.Contains(buckets, key) {
 				buckets = append(buckets, key)
 			}
 		})
@@ -114,44 +140,14 @@ func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts
 		if err != nil {
 			return nil, err
 		}
-	}
-	if len(sources) > len(unknown) {
-		qs, err := c.queues()
-		if err != nil {
+		if _, err := c.marksIn(ctx, w, buckets, eventID); err != nil {
 			return nil, err
 		}
-		if len(qs) == 0 {
-			qs = []string{queue.Queue}
-		}
-		now := time.Now()
-		for _, src := range sources {
-			if win := c.topo.Windows[src]; win > 0 {
-				for _, q := range qs { // the mark is in its shard's slot
-					buckets = append(buckets, queue.MarkBucketsIn(q, src, eventID, win, now)...)
-				}
+		for _, m := range w.Marks {
+			if !slices.Contains(sources, m.Source) {
+				sources = append(sources, m.Source)
 			}
 		}
-	}
-	for _, key := range buckets {
-		_, src, _ := queue.SplitMarkBucket(key)
-		ok, err := c.rdb.HExists(ctx, key, eventID).Result()
-		if err != nil {
-			return nil, fmt.Errorf("mark %s: %w", key, err)
-		}
-		if !ok {
-			continue
-		}
-		ttl, err := c.rdb.PTTL(ctx, key).Result()
-		if err != nil {
-			return nil, fmt.Errorf("mark %s: %w", key, err)
-		}
-		if ttl == -2 { // expired meanwhile (go-redis passes PTTL's -2 and -1 through unscaled)
-			continue
-		}
-		if !slices.Contains(sources, src) {
-			sources = append(sources, src)
-		}
-		w.Marks = append(w.Marks, Mark{Source: src, Key: key, TTL: ttl})
 	}
 	slices.SortFunc(w.Marks, func(a, b Mark) int { return strings.Compare(a.Key, b.Key) })
 
@@ -220,4 +216,28 @@ func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts
 		}
 	}
 	return w, nil
+}
+
+// marksIn adds to w the marks of eventID in buckets; found reports any.
+func (c *Ctl) marksIn(ctx context.Context, w *Whereabouts, buckets []string, eventID string) (found bool, err error) {
+	for _, key := range buckets {
+		ok, err := c.rdb.HExists(ctx, key, eventID).Result()
+		if err != nil {
+			return found, fmt.Errorf("mark %s: %w", key, err)
+		}
+		if !ok {
+			continue
+		}
+		ttl, err := c.rdb.PTTL(ctx, key).Result()
+		if err != nil {
+			return found, fmt.Errorf("mark %s: %w", key, err)
+		}
+		if ttl == -2 { // expired meanwhile (go-redis passes PTTL's -2 and -1 through unscaled)
+			continue
+		}
+		_, src, _ := queue.SplitMarkBucket(key)
+		w.Marks = append(w.Marks, Mark{Source: src, Key: key, TTL: ttl})
+		found = true
+	}
+	return found, nil
 }
