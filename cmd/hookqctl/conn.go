@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/hookq/hookq/internal/app"
 	"github.com/hookq/hookq/internal/config"
@@ -114,16 +115,17 @@ func (c *connFlags) open(e *procEnv) (*ctl.Ctl, func(), error) {
 	return cl, func() { rdb.Close() }, nil
 }
 
-// loadTopology reads the config's Redis URL, its sources and routes and its
-// queue.shards; it needs no secrets.
+// loadTopology reads the config's Redis URL, its sources (with their dedupe
+// windows) and routes and its queue.shards; it needs no secrets.
 func loadTopology(file string, e *procEnv) (string, ctl.Topology, int, error) {
-	topo := ctl.Topology{Routes: map[string][]string{}, Policies: map[string]webhook.Task{}}
+	topo := ctl.Topology{Routes: map[string][]string{}, Policies: map[string]webhook.Task{}, Windows: map[string]time.Duration{}}
 	cfg, err := loadConfig(file, e)
 	if err != nil {
 		return "", topo, 0, err
 	}
 	for _, s := range cfg.Sources {
 		topo.Sources = append(topo.Sources, s.Name)
+		topo.Windows[s.Name] = s.DedupeTTL
 	}
 	for _, r := range cfg.Routes {
 		topo.Routes[r.Source] = append(topo.Routes[r.Source], r.Name)

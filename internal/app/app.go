@@ -24,7 +24,9 @@ import (
 	"github.com/hookq/hookq/internal/trace"
 )
 
-// Boot parses -config (or HOOKQ_CONFIG), loads the file and builds the logger.
+// Boot parses -config (or HOOKQ_CONFIG), loads the file and builds the
+// logger. With log.flush_interval the logger buffers info lines: the caller
+// must Sync it before exiting (a fatal line flushes on its own).
 func Boot(name string, args []string, getenv func(string) string, stderr io.Writer) (*config.Config, *zap.Logger, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -44,7 +46,8 @@ func Boot(name string, args []string, getenv func(string) string, stderr io.Writ
 		format = f
 	}
 	console := format == "console" || format == "auto" && obs.IsTerminal(stderr)
-	log, err := obs.NewLoggerWith(stderr, cfg.Log.Level, obs.LogOptions{Console: console, SampleFirst: cfg.Log.SampleFirst})
+	log, err := obs.NewLoggerWith(stderr, cfg.Log.Level, obs.LogOptions{Console: console, SampleFirst: cfg.Log.SampleFirst,
+		FlushInterval: *cfg.Log.FlushInterval})
 	if err != nil {
 		return nil, nil, err
 	}

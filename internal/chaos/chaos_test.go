@@ -328,7 +328,7 @@ func describeLost(c *cluster, insp *asynq.Inspector, id string, a ack, r sinkRec
 	} else {
 		s += fmt.Sprintf("; task state %s, retried %d/%d, last error %q", info.State, info.Retried, info.MaxRetry, info.LastErr)
 	}
-	n, err := c.redis.Client().Exists(context.Background(), queue.MarkKey(chaosSource, id)).Result()
-	s += fmt.Sprintf("; dedupe mark exists=%d %s", n, errString(err))
+	n, err := queue.Marked(context.Background(), c.redis.Client(), chaosSource, id, 72*time.Hour)
+	s += fmt.Sprintf("; dedupe mark exists=%v %s", n, errString(err))
 	return s
 }

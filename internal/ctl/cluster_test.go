@@ -77,7 +77,7 @@ func TestClusterShards(t *testing.T) {
 		if err != nil || len(w.Marks) != 1 || len(w.Routes) != 1 || w.Routes[0].Task == nil || w.Routes[0].Task.State != "pending" {
 			t.Fatalf("inspect %s: %+v %v", id, w, err)
 		}
-		if w.Marks[0].Key != shards.MarkKey("stripe", id) {
+		if q, src, ok := queue.SplitMarkBucket(w.Marks[0].Key); !ok || src != "stripe" || q != shards.For("stripe", id) || !rdb.HExists(ctx, w.Marks[0].Key, id).Val() {
 			t.Fatalf("inspect %s: mark %s", id, w.Marks[0].Key)
 		}
 	}

@@ -30,6 +30,9 @@ import (
 type Topology struct {
 	Sources []string            // configured source names, in config order
 	Routes  map[string][]string // source name → its route names, in config order
+	// Windows holds each source's dedupe window (dedupe_ttl), which names
+	// the buckets its marks are in; without it marks are found by SCAN.
+	Windows map[string]time.Duration
 	// Policies holds each route's retry policy, for tasks restored from
 	// the dead-letter stream; nil when the config could not be loaded.
 	Policies map[string]webhook.Task

@@ -18,8 +18,11 @@ import (
 // Mark is one source's dedupe mark for an event.
 type Mark struct {
 	Source string `json:"source"`
-	Key    string `json:"key"`
-	// TTL is the mark's remaining life; -1 means it never expires.
+	// Key is the bucket hash holding the mark as the field named by the
+	// event id.
+	Key string `json:"key"`
+	// TTL is the mark's remaining life (its bucket's); -1 means it never
+	// expires.
 	TTL time.Duration `json:"-"`
 }
 
@@ -89,19 +92,11 @@ func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts
 	if source != "" {
 		sources = []string{source}
 	}
-	if len(sources) == 0 {
-		w.Scanned = true
-		trunc, err := c.scan(ctx, markPattern+":"+escapeGlob(eventID), func(key string) {
-			q, src, id, ok := queue.SplitMarkKey(key)
-			if ok && queue.IsQueue(q) && id == eventID && !slices.Contains(sources, src) {
-				sources = append(sources, src)
-			}
-		})
-		w.Truncated = w.Truncated || trunc
-		if err != nil {
-			return nil, err
-		}
-	}
+	// A mark is a field of a bucket hash (queue/marks.go). With a source's
+	// window known its current buckets are looked at directly. Sources
+	// without a known window, and all of them when no mark was found so
+	// (the window may have changed since: other bucket names), are looked
+	// for by SCAN of every bucket of the event's slice.
 	qs, err := c.queues()
 	if err != nil {
 		return nil, err
@@ -109,19 +104,52 @@ func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts
 	if len(qs) == 0 {
 		qs = []string{queue.Queue}
 	}
+	now := time.Now()
+	var rescan, missed []string
 	for _, src := range sources {
+		win := c.topo.Windows[src]
+		if win <= 0 {
+			rescan = append(rescan, src)
+			continue
+		}
+		var buckets []string
 		for _, q := range qs { // the mark is in its shard's slot
-			key := queue.MarkKeyIn(q, src, eventID)
-			ttl, err := c.rdb.PTTL(ctx, key).Result()
-			if err != nil {
-				return nil, fmt.Errorf("mark %s: %w", key, err)
-			}
-			if ttl == -2 { // no such key (go-redis passes PTTL's -2 and -1 through unscaled)
-				continue
-			}
-			w.Marks = append(w.Marks, Mark{Source: src, Key: key, TTL: ttl})
+			buckets = append(buckets, queue.MarkBucketsIn(q, src, eventID, win, now)...)
+		}
+		found, err := c.marksIn(ctx, w, buckets, eventID)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			missed = append(missed, src)
 		}
 	}
+	if len(w.Marks) == 0 {
+		rescan = append(rescan, missed...)
+	}
+	if len(sources) == 0 || len(rescan) > 0 {
+		w.Scanned = true
+		var buckets []string
+		trunc, err := c.scan(ctx, queue.MarkBucketPattern(eventID), func(key string) {
+			q, src, ok := queue.SplitMarkBucket(key)
+			if ok && queue.IsQueue(q) && (len(sources) == 0 || slices.Contains(rescan, src)) && !slices.Contains(buckets, key) {
+				buckets = append(buckets, key)
+			}
+		})
+		w.Truncated = w.Truncated || trunc
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.marksIn(ctx, w, buckets, eventID); err != nil {
+			return nil, err
+		}
+		for _, m := range w.Marks {
+			if !slices.Contains(sources, m.Source) {
+				sources = append(sources, m.Source)
+			}
+		}
+	}
+	slices.SortFunc(w.Marks, func(a, b Mark) int { return strings.Compare(a.Key, b.Key) })
 
 	// Task ids to look up: every configured route of every candidate
 	// source, plus whatever a scan finds for sources without known routes.
@@ -188,4 +216,28 @@ func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts
 		}
 	}
 	return w, nil
+}
+
+// marksIn adds to w the marks of eventID in buckets; found reports any.
+func (c *Ctl) marksIn(ctx context.Context, w *Whereabouts, buckets []string, eventID string) (found bool, err error) {
+	for _, key := range buckets {
+		ok, err := c.rdb.HExists(ctx, key, eventID).Result()
+		if err != nil {
+			return found, fmt.Errorf("mark %s: %w", key, err)
+		}
+		if !ok {
+			continue
+		}
+		ttl, err := c.rdb.PTTL(ctx, key).Result()
+		if err != nil {
+			return found, fmt.Errorf("mark %s: %w", key, err)
+		}
+		if ttl == -2 { // expired meanwhile (go-redis passes PTTL's -2 and -1 through unscaled)
+			continue
+		}
+		_, src, _ := queue.SplitMarkBucket(key)
+		w.Marks = append(w.Marks, Mark{Source: src, Key: key, TTL: ttl})
+		found = true
+	}
+	return found, nil
 }

@@ -42,24 +42,33 @@ type Marks struct {
 	Truncated bool           `json:"truncated,omitempty"` // ScanLimit reached: the counts are lower bounds
 }
 
-// markPattern matches the dedupe mark of every shard (queue.MarkKeyIn:
-// hookq:{<queue>}:seen:<source>:<event id>), and a few keys that are not
-// marks, which queue.SplitMarkKey rejects.
-var markPattern = escapeGlob("hookq:{"+queue.Queue) + "*}:seen:*"
-
-// CountMarks counts the dedupe marks with SCAN, walking at most ScanLimit keys
-// (per node of a cluster).
+// CountMarks counts the dedupe marks: SCAN for every shard's mark buckets
+// (queue/marks.go), walking at most ScanLimit keys (per node of a
+// cluster), and HLEN of each.
 func (c *Ctl) CountMarks(ctx context.Context) (Marks, error) {
 	m := Marks{BySource: map[string]int{}}
-	trunc, err := c.scan(ctx, markPattern, func(key string) {
-		q, src, _, ok := queue.SplitMarkKey(key)
-		if ok && queue.IsQueue(q) {
-			m.Total++
-			m.BySource[src]++
+	var buckets []string
+	trunc, err := c.scan(ctx, queue.MarkBucketPattern(""), func(key string) {
+		if q, _, ok := queue.SplitMarkBucket(key); ok && queue.IsQueue(q) {
+			buckets = append(buckets, key)
 		}
 	})
 	m.Truncated = trunc
-	return m, err
+	if err != nil {
+		return m, err
+	}
+	for _, key := range buckets {
+		n, err := c.rdb.HLen(ctx, key).Result()
+		if err != nil {
+			return m, fmt.Errorf("marks %s: %w", key, err)
+		}
+		_, src, _ := queue.SplitMarkBucket(key)
+		m.Total += int(n)
+		if n > 0 {
+			m.BySource[src] += int(n)
+		}
+	}
+	return m, nil
 }
 
 func (c *Ctl) scanLimit() int {

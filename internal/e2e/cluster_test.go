@@ -109,9 +109,7 @@ func TestClusterFailover(t *testing.T) {
 	// failover its new master still has a replica to acknowledge writes.
 	c := redistest.StartCluster(t, 1)
 	s := startStack(t, stackOpts{redisURL: c.URL(), shards: 3, backoff: "200ms", maxRetries: 20, ackReplica: 1})
-	if !strings.Contains(s.ingest.Log(), "answers wait for replicas") {
-		t.Fatalf("ingest did not turn on ack_replicas:\n%s", s.ingest.Log())
-	}
+	eventually(t, 5*time.Second, "ingest turning on ack_replicas", func() bool { return strings.Contains(s.ingest.Log(), "answers wait for replicas") })
 	shards := queue.NewShards(3)
 	victim, err := c.MasterOf(context.Background(), queue.Slot(queue.PendingKey(shards.Names()[0])))
 	if err != nil {

@@ -62,9 +62,10 @@ func TestPipeline(t *testing.T) {
 		if !strings.HasPrefix(got, tp[:36]) || got == tp {
 			t.Fatalf("destination traceparent = %q, want trace %s with a new parent id", got, tp[3:35])
 		}
-		if !strings.Contains(s.workers[0].Log(), `"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"`) {
-			t.Fatal("worker log lines do not carry the trace id")
-		}
+		// Info lines reach stderr within log.flush_interval: poll.
+		eventually(t, 5*time.Second, "worker log lines carrying the trace id", func() bool {
+			return strings.Contains(s.workers[0].Log(), `"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"`)
+		})
 	})
 
 	t.Run("HighValueOrderFlagged", func(t *testing.T) {
@@ -109,7 +110,7 @@ func TestPipeline(t *testing.T) {
 		if n := len(s.sink.deliveries("evt_forged")); n != 0 {
 			t.Fatalf("forged event delivered %d times", n)
 		}
-		if rdb.Exists(ctx, queue.MarkKey("seed", "evt_forged")).Val() != 0 {
+		if ok, err := queue.Marked(ctx, rdb, "seed", "evt_forged", time.Hour); err != nil || ok {
 			t.Fatal("a refused request left a dedupe mark")
 		}
 	})
@@ -119,7 +120,7 @@ func TestPipeline(t *testing.T) {
 		if status != 200 || !strings.Contains(resp, `"status":"ignored"`) {
 			t.Fatalf("got %d %s", status, resp)
 		}
-		if rdb.Exists(ctx, queue.MarkKey("seed", "evt_ign")).Val() != 0 {
+		if ok, err := queue.Marked(ctx, rdb, "seed", "evt_ign", time.Hour); err != nil || ok {
 			t.Fatal("an ignored event left a dedupe mark")
 		}
 	})

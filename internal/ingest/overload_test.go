@@ -110,7 +110,7 @@ func TestOverloadSheds(t *testing.T) {
 			if b.Error != string(webhook.OutcomeOverloaded) || a.retryAfter != "2" {
 				t.Errorf("%s: 503 %q, Retry-After %q; want overloaded, 2", a.id, a.body, a.retryAfter)
 			}
-			if n, _ := rdb.Exists(ctx, queue.MarkKey("seed", a.id)).Result(); n != 0 {
+			if ok, err := queue.Marked(ctx, rdb, "seed", a.id, time.Hour); err != nil || ok {
 				t.Errorf("%s answered 503 but left a dedupe mark", a.id)
 			}
 		default:

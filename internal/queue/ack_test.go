@@ -36,7 +36,7 @@ func TestReplicaAck(t *testing.T) {
 		if dup, err := q.Enqueue(ctx, event(id), time.Hour, twoRoutes, nil); err != nil || dup {
 			t.Fatalf("%s: %v %v", id, dup, err)
 		}
-		if rc.Exists(ctx, queue.MarkKey("stripe", id)).Val() != 1 {
+		if ok, err := queue.Marked(ctx, rc, "stripe", id, time.Hour); err != nil || !ok {
 			t.Fatalf("%s: acknowledged but not on the replica", id)
 		}
 	}

@@ -93,7 +93,7 @@ func TestQueuedRequestPastDeadlineNeverSent(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	ctx := context.Background()
 	for i := range 10 {
-		if n := rdb.Exists(ctx, queue.MarkKey("stripe", "evt_queued"+strconv.Itoa(i))).Val(); n != 0 {
+		if ok, err := queue.Marked(ctx, rdb, "stripe", "evt_queued"+strconv.Itoa(i), time.Hour); err != nil || ok {
 			t.Fatalf("evt_queued%d has a mark: a request past its deadline was sent", i)
 		}
 		if out, err := q.Enqueue(ctx, event("evt_queued"+strconv.Itoa(i)), time.Hour, twoRoutes, nil); err != nil || out {

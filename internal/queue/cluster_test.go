@@ -60,7 +60,7 @@ func TestClusterShards(t *testing.T) {
 	if dup, err := q.Enqueue(ctx, event("evt_c7"), time.Hour, twoRoutes, nil); err != nil || !dup {
 		t.Fatalf("duplicate: %v, %v", dup, err)
 	}
-	if seen, err := q.Seen(ctx, "stripe", "evt_c7", []string{"app"}); err != nil || !seen {
+	if seen, err := q.Seen(ctx, "stripe", "evt_c7", time.Hour, []string{"app"}); err != nil || !seen {
 		t.Fatalf("Seen: %v, %v", seen, err)
 	}
 	insp := asynq.NewInspectorFromRedisClient(rdb)
@@ -120,5 +120,16 @@ func TestClusterShards(t *testing.T) {
 	id := webhook.TaskID("stripe", "app", "evt_c3")
 	if _, err := insp.GetTaskInfo(shards.For("stripe", "evt_c3"), id); err != nil {
 		t.Fatalf("restored task not in its shard: %v", err)
+	}
+	// The mark's nonce answers a retry, in the shard's slot.
+	nonce := queue.NewNonce()
+	if dup, err := q.Enqueue(queue.WithNonce(ctx, nonce), event("evt_cn"), time.Hour, twoRoutes, nil); err != nil || dup {
+		t.Fatalf("nonce attempt: %v, %v", dup, err)
+	}
+	if dup, err := q.Enqueue(queue.WithNonce(ctx, nonce), event("evt_cn"), time.Hour, twoRoutes, nil); err != nil || dup {
+		t.Fatalf("nonce retry: %v, %v", dup, err)
+	}
+	if ok, err := shards.Marked(ctx, rdb, "stripe", "evt_cn", time.Hour); err != nil || !ok {
+		t.Fatalf("Marked: %v, %v", ok, err)
 	}
 }

@@ -80,11 +80,6 @@ func (q *Enqueuer) batcher(qname string) *batcher {
 	return b.(*batcher)
 }
 
-// MarkKey is the dedupe mark of an event with one shard; Shards.MarkKey
-// with several. It carries the queue's hash tag so it lives in the same
-// cluster slot as the queue's keys.
-func MarkKey(source, eventID string) string { return Shards{}.MarkKey(source, eventID) }
-
 type nonceKey struct{}
 
 // NewNonce returns a fresh attempt nonce for WithNonce: a random decimal
@@ -104,34 +99,48 @@ func WithNonce(ctx context.Context, nonce string) context.Context {
 	return context.WithValue(ctx, nonceKey{}, nonce)
 }
 
-// KEYS[1] mark, KEYS[2] pending list, KEYS[3..] task hashes, all in the
-// shard's slot. ARGV[1] mark ttl ms, ARGV[2] now ns, ARGV[3] this
-// attempt's nonce, then per task: id, encoded TaskMessage. The queue is
-// registered in AllQueues outside the script (another slot).
+// KEYS[1] legacy per-event mark, KEYS[2] pending list, KEYS[3..2+n] the
+// mark buckets to look in (marks.go), then the task hashes, all in the
+// shard's slot. ARGV[1] the current bucket's remaining life in ms, ARGV[2]
+// now ns, ARGV[3] this attempt's nonce, ARGV[4] the event id, ARGV[5] n,
+// ARGV[6] the index (1-based) among the buckets of the one to write, then
+// per task: id, encoded TaskMessage. The queue is registered in AllQueues
+// outside the script (another slot).
 //
 // Returns 1 accepted, 0 duplicate. A mark holding our own nonce means this
 // same call already ran (a client-side retry after a timeout whose first
 // try executed): that is our acceptance, not a duplicate.
 var script = redis.NewScript(writeTaskLua + `
+local n = tonumber(ARGV[5])
 local mark = redis.call("GET", KEYS[1])
+if not mark then
+  for i = 3, 2 + n do
+    mark = redis.call("HGET", KEYS[i], ARGV[4])
+    if mark then break end
+  end
+end
 if mark then
   if mark == ARGV[3] then return 1 end
   return 0
 end
-for i = 3, #KEYS do
+local t = 3 + n
+for i = t, #KEYS do
   if redis.call("EXISTS", KEYS[i]) == 1 then return 0 end
 end
-redis.call("SET", KEYS[1], ARGV[3], "PX", ARGV[1])
-for i = 3, #KEYS do
-  local j = 4 + (i - 3) * 2
+local bucket = KEYS[2 + tonumber(ARGV[6])]
+redis.call("HSET", bucket, ARGV[4], ARGV[3])
+redis.call("PEXPIRE", bucket, ARGV[1])
+for i = t, #KEYS do
+  local j = 7 + (i - t) * 2
   write_task(KEYS[i], KEYS[2], ARGV[j], ARGV[j + 1], ARGV[2])
 end
 return 1
 `)
 
 // Enqueue atomically checks the event's dedupe mark and, when unseen, writes
-// the mark (kept for ttl) and one task per entry of tasks; duplicate reports
-// that the event was seen within the window, or that a task for it still
+// the mark and one task per entry of tasks; duplicate reports that the event
+// was accepted within the window ttl (a mark lives at least ttl and less
+// than 1.25 × ttl: marks.go), or that a task for it still
 // exists (queued, retrying or dead-lettered), and nothing was written. It is
 // all or nothing: after an error either nothing was written or everything
 // was (a timeout after the script ran), never a mark without its tasks.
@@ -149,13 +158,19 @@ func (q *Enqueuer) Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Dura
 	if err := q.queues.register(ctx, q.rdb, qname); err != nil {
 		return false, fmt.Errorf("queue: register %s: %w: %v", qname, webhook.ErrQueueUnavailable, err)
 	}
-	keys := make([]string, 2, 2+len(tasks))
-	keys[0] = markKey(qname, ev.Source, ev.ID)
+	now := time.Now()
+	buckets, write := markBuckets(qname, ev.Source, ev.ID, ttl, now)
+	keys := make([]string, 2, 2+len(buckets)+len(tasks))
+	keys[0] = legacyMarkKey(qname, ev.Source, ev.ID)
 	keys[1] = PendingKey(qname)
-	args := make([]any, 3, 3+2*len(tasks))
-	args[0] = strconv.FormatInt(ttl.Milliseconds(), 10)
-	args[1] = strconv.FormatInt(time.Now().UnixNano(), 10)
+	keys = append(keys, buckets...)
+	args := make([]any, 6, 6+2*len(tasks))
+	args[0] = strconv.FormatInt(markExpiry(ttl, now), 10)
+	args[1] = strconv.FormatInt(now.UnixNano(), 10)
 	args[2] = nonce
+	args[3] = ev.ID
+	args[4] = strconv.Itoa(len(buckets))
+	args[5] = strconv.Itoa(write + 1)
 	for _, t := range tasks {
 		id := webhook.TaskID(ev.Source, t.Route, ev.ID)
 		p := payload

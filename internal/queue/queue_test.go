@@ -109,13 +109,14 @@ func TestDuplicate(t *testing.T) {
 	if n := rdb.LLen(ctx, "asynq:{webhooks}:pending").Val(); n != 2 {
 		t.Fatalf("pending = %d, want 2", n)
 	}
-	// The mark expires with its own TTL, independent of any payload.
-	if ttl := rdb.PTTL(ctx, queue.MarkKey("stripe", "evt_1")).Val(); ttl <= 59*time.Minute || ttl > time.Hour {
+	// The mark expires with its bucket, at least the window after it was
+	// written and less than 1.25 × the window, independent of any payload.
+	if ttl := queue.MarkTTL(ctx, rdb, "stripe", "evt_1", time.Hour); ttl <= 59*time.Minute || ttl > 75*time.Minute {
 		t.Fatalf("mark ttl = %v", ttl)
 	}
 	// Mark gone (window over) but a task still queued or dead-lettered:
 	// still a duplicate, never a second task.
-	rdb.Del(ctx, queue.MarkKey("stripe", "evt_1"))
+	queue.ForgetMark(ctx, rdb, "stripe", "evt_1", time.Hour)
 	if out, err := q.Enqueue(ctx, event("evt_1"), time.Hour, twoRoutes, nil); err != nil || !out {
 		t.Fatalf("after mark expiry = %v, %v", out, err)
 	}
@@ -200,7 +201,7 @@ func TestDedupeLifecycleAfterDelete(t *testing.T) {
 	if err := insp.ArchiveTask(queue.Queue, id); err != nil {
 		t.Fatal(err)
 	}
-	rdb.Del(ctx, queue.MarkKey("stripe", "evt_life")) // the window passes
+	queue.ForgetMark(ctx, rdb, "stripe", "evt_life", time.Hour) // the window passes
 	if dup, _ := q.Enqueue(ctx, event("evt_life"), time.Hour, one, nil); !dup {
 		t.Fatal("redelivery while dead-lettered created a second task")
 	}

@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Shards are the Asynq queues webhook tasks are spread over. One Asynq
@@ -86,22 +87,11 @@ func (s Shards) ForTask(taskID string) string {
 	return s.For(parts[0], parts[2])
 }
 
-// MarkKey is the dedupe mark of an event, in its shard's slot.
-func (s Shards) MarkKey(source, eventID string) string {
-	return markKey(s.For(source, eventID), source, eventID)
-}
-
-// MarkPrefixes are the key prefixes of every dedupe mark, one per shard.
-func (s Shards) MarkPrefixes() []string {
-	out := make([]string, 0, len(s.Names()))
-	for _, n := range s.Names() {
-		out = append(out, markKey(n, "", "")[:len(markKey(n, "", ""))-1])
-	}
-	return out
-}
-
-func markKey(qname, source, eventID string) string {
-	return "hookq:{" + qname + "}:seen:" + source + ":" + eventID
+// MarkBuckets are the keys that may hold the dedupe mark of an event now,
+// in its shard's slot (see marks.go).
+func (s Shards) MarkBuckets(source, eventID string, window time.Duration, now time.Time) []string {
+	keys, _ := markBuckets(s.For(source, eventID), source, eventID, window, now)
+	return keys
 }
 
 // Slot is the Redis Cluster hash slot of key: CRC16 (XMODEM) of its hash
@@ -165,21 +155,4 @@ func DetectShards(registered []string) Shards {
 		}
 	}
 	return Shards{}
-}
-
-// MarkKeyIn is the dedupe mark of an event in queue qname's slot.
-func MarkKeyIn(qname, source, eventID string) string { return markKey(qname, source, eventID) }
-
-// SplitMarkKey parses a dedupe mark key of any shard.
-func SplitMarkKey(key string) (qname, source, eventID string, ok bool) {
-	rest, ok := strings.CutPrefix(key, "hookq:{")
-	if !ok {
-		return "", "", "", false
-	}
-	qname, rest, ok = strings.Cut(rest, "}:seen:")
-	if !ok {
-		return "", "", "", false
-	}
-	source, eventID, ok = strings.Cut(rest, ":")
-	return qname, source, eventID, ok
 }

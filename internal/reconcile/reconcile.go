@@ -44,7 +44,7 @@ const maxListed = 1000
 // Enqueuer is ingest's dedupe+enqueue (queue.Enqueuer).
 type Enqueuer interface {
 	Enqueue(ctx context.Context, ev *webhook.Event, ttl time.Duration, tasks []webhook.Task, headers map[string]string) (duplicate bool, err error)
-	Seen(ctx context.Context, source, eventID string, routes []string) (bool, error)
+	Seen(ctx context.Context, source, eventID string, window time.Duration, routes []string) (bool, error)
 }
 
 // Item is one event of a provider's history.
@@ -216,7 +216,7 @@ func (r *Reconciler) Run(ctx context.Context, opt Options) (*Report, error) {
 			for i, t := range tasks {
 				routes[i] = t.Route
 			}
-			present, err := r.enq.Seen(ctx, r.src.Name, it.ID, routes)
+			present, err := r.enq.Seen(ctx, r.src.Name, it.ID, r.src.DedupeTTL, routes)
 			if err != nil {
 				return err
 			}

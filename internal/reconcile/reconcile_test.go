@@ -225,7 +225,7 @@ func TestStripe(t *testing.T) {
 			t.Errorf("the delivered event's task changed: %+v", ev)
 		}
 		for _, id := range []string{"evt_6", "evt_3", "evt_0"} {
-			if rdb.Exists(ctx, queue.MarkKey("stripe", id)).Val() != 0 {
+			if ok, err := queue.Marked(ctx, rdb, "stripe", id, 72*time.Hour); err != nil || ok {
 				t.Errorf("%s was marked", id)
 			}
 		}
@@ -364,7 +364,7 @@ func testGitHub(t *testing.T, owner, hookPath string) {
 		}
 	}
 	for _, g := range []string{"g4", "g5", "g7"} {
-		if rdb.Exists(ctx, queue.MarkKey("gh", g)).Val() != 0 {
+		if ok, err := queue.Marked(ctx, rdb, "gh", g, 72*time.Hour); err != nil || ok {
 			t.Errorf("%s was delivered", g)
 		}
 	}
