@@ -190,3 +190,11 @@ func TestAdminIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+// A route that sets nothing gets the documented defaults, deadline margin included.
+func TestDefaultTask(t *testing.T) {
+	got := DefaultTask("r")
+	if got.Route != "r" || got.MaxRetry != DefaultMaxRetries || got.Timeout != DefaultTimeout+TaskMargin {
+		t.Fatalf("DefaultTask = %+v", got)
+	}
+}

@@ -27,6 +27,14 @@ func (r Route) Task() webhook.Task {
 	return webhook.Task{Route: r.Name, MaxRetry: *r.MaxRetries, Timeout: r.Timeout + TaskMargin}
 }
 
+// DefaultTask is the policy of a route that sets nothing: what a task of a
+// route no longer in the config (a restored dead letter, say) runs with.
+func DefaultTask(route string) webhook.Task {
+	r := Route{Name: route}
+	r.defaults()
+	return r.Task()
+}
+
 func (r *Route) defaults() {
 	if r.Timeout == 0 {
 		r.Timeout = DefaultTimeout

@@ -3,10 +3,10 @@ package ctl
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hookq/hookq/internal/config"
 	"github.com/hookq/hookq/internal/queue"
 	"github.com/hookq/hookq/internal/webhook"
 )
@@ -55,7 +55,7 @@ func exported(m redis.XMessage) Exported {
 
 // Restore enqueues the events of the given stream entries again, each for
 // the route it was dead-lettered on, with the route's retry policy from the
-// topology (8 retries and a 15 s timeout when unknown). An entry whose task
+// topology (config.DefaultTask when unknown). An entry whose task
 // still exists (in the dead-letter queue, say) counts as NotFound-like
 // "skipped" in Failed, never as a second task.
 func (c *Ctl) Restore(ctx context.Context, streamIDs []string, progress func()) (Outcome, error) {
@@ -81,7 +81,7 @@ func (c *Ctl) Restore(ctx context.Context, streamIDs []string, progress func()) 
 				o.Failed = append(o.Failed, id+": entry holds no hookq event")
 				break
 			}
-			t := webhook.Task{Route: e.Route, MaxRetry: 8, Timeout: 15 * time.Second}
+			t := config.DefaultTask(e.Route)
 			if p, ok := c.topo.Policies[e.Route]; ok {
 				t = p
 			}

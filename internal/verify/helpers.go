@@ -70,16 +70,7 @@ func decodeB64(s string) ([]byte, bool) {
 // anyMAC reports whether sig equals HMAC(key, parts...) for any key, in
 // constant time per comparison.
 func anyMAC(h func() hash.Hash, keys [][]byte, sig []byte, parts ...[]byte) bool {
-	if len(sig) == 0 {
-		return false
-	}
-	ok := false
-	for _, k := range keys {
-		if hmac.Equal(mac(h, k, parts...), sig) {
-			ok = true
-		}
-	}
-	return ok
+	return anyMACOf(h, keys, [][]byte{sig}, parts...)
 }
 
 // secretBytes turns the configured secrets into HMAC keys: the UTF-8 bytes of
