@@ -116,14 +116,9 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	type result struct {
-		id   string
-		at   time.Time
-		code int
-	}
 	var (
 		mu      sync.Mutex
-		results []result
+		results []answer
 	)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -140,7 +135,7 @@ func TestClusterFailover(t *testing.T) {
 				id := fmt.Sprintf("evt_%d_%d", g, i)
 				code, _, _ := s.post("seed", seedBody(id, "test.failover", `{}`), seedSecret)
 				mu.Lock()
-				results = append(results, result{id, time.Now(), code})
+				results = append(results, answer{id, time.Now(), code})
 				mu.Unlock()
 			}
 		}()
@@ -172,66 +167,9 @@ func TestClusterFailover(t *testing.T) {
 	close(stop)
 	wg.Wait()
 
-	var acked []string
-	var firstBad, lastBad time.Time
-	bad := 0
-	for _, r := range results {
-		if r.code == 200 {
-			acked = append(acked, r.id)
-			continue
-		}
-		if r.code != 503 {
-			t.Errorf("%s: status %d during failover, want 200 or 503", r.id, r.code)
-		}
-		bad++
-		if firstBad.IsZero() {
-			firstBad = r.at
-		}
-		lastBad = r.at
+	acked := tallyOutage(t, results, "the cluster", promoted, "cluster-node-timeout 5s")
+	if lost := awaitDelivered(t, s, results, killed, long); len(lost) > 0 {
+		t.Errorf("%d events acknowledged with ack_replicas=1 were lost: %v", len(lost), lost[:min(len(lost), 10)])
 	}
-	outage := lastBad.Sub(firstBad)
-	t.Logf("failover: replica promoted %.1fs after the kill; ingest answered 503 to %d of %d requests over %.1fs; %d acknowledged",
-		promoted.Seconds(), bad, len(results), outage.Seconds(), len(acked))
-	if outage > 10*time.Second {
-		t.Errorf("outage %.1fs, want <= 10s with cluster-node-timeout 5s", outage.Seconds())
-	}
-
-	wait := 20 * time.Second
-	if long {
-		wait = 4 * time.Minute
-	}
-	missing := func() (before, after []string) {
-		for _, r := range results {
-			if r.code == 200 && len(s.sink.deliveries(r.id)) == 0 {
-				if r.at.Before(killed) {
-					before = append(before, r.id)
-				} else {
-					after = append(after, r.id)
-				}
-			}
-		}
-		return
-	}
-	deadline := time.Now().Add(wait)
-	for {
-		b, a := missing()
-		if len(a)+len(b) == 0 || (!long && len(a) == 0) || time.Now().After(deadline) {
-			t.Logf("acknowledged but not delivered after %v: %d sent before the kill, %d after", wait, len(b), len(a))
-			if len(a) > 0 {
-				t.Errorf("events acknowledged after the failover never delivered: %v", a[:min(len(a), 10)])
-			}
-			if long && len(b) > 0 {
-				t.Errorf("%d events acknowledged with ack_replicas=1 were lost: %v", len(b), b[:min(len(b), 10)])
-			}
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	dups := 0
-	for _, id := range acked {
-		if n := len(s.sink.deliveries(id)); n > 1 {
-			dups++
-		}
-	}
-	t.Logf("duplicate deliveries: %d", dups)
+	logDuplicates(t, s, acked)
 }

@@ -68,14 +68,9 @@ func sentinelFailover(t *testing.T, replicas, ack int) {
 	}
 
 	// Steady signed load: one event every 20 ms from each of 4 senders.
-	type result struct {
-		id   string
-		at   time.Time
-		code int
-	}
 	var (
 		mu      sync.Mutex
-		results []result
+		results []answer
 	)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -92,7 +87,7 @@ func sentinelFailover(t *testing.T, replicas, ack int) {
 				id := fmt.Sprintf("evt_%d_%d", g, i)
 				code, _, _ := s.post("seed", seedBody(id, "test.failover", `{}`), seedSecret)
 				mu.Lock()
-				results = append(results, result{id, time.Now(), code})
+				results = append(results, answer{id, time.Now(), code})
 				mu.Unlock()
 			}
 		}()
@@ -122,73 +117,12 @@ func sentinelFailover(t *testing.T, replicas, ack int) {
 	close(stop)
 	wg.Wait()
 
-	var acked []string
-	var firstBad, lastBad time.Time
-	bad := 0
-	for _, r := range results {
-		if r.code == 200 {
-			acked = append(acked, r.id)
-			continue
-		}
-		if r.code != 503 {
-			t.Errorf("%s: status %d during failover, want 200 or 503", r.id, r.code)
-		}
-		bad++
-		if firstBad.IsZero() {
-			firstBad = r.at
-		}
-		lastBad = r.at
-	}
-	outage := lastBad.Sub(firstBad)
-	t.Logf("failover: sentinel promoted the replica %.1fs after the kill; ingest answered 503 to %d of %d requests over %.1fs; %d acknowledged",
-		promoted.Seconds(), bad, len(results), outage.Seconds(), len(acked))
-	if outage > 10*time.Second {
-		t.Errorf("outage %.1fs, want <= 10s with down-after 5s", outage.Seconds())
-	}
-
-	// The worker recovered without a restart: every event acknowledged after
-	// the failover is delivered. Events acknowledged just before the kill
-	// can be gone (replication is asynchronous) or wait for Asynq's lease
-	// recovery (an attempt in flight on the dead master); they are counted.
-	wait := 20 * time.Second
-	if long {
-		wait = 4 * time.Minute
-	}
-	missing := func() (before, after []string) {
-		for _, r := range results {
-			if r.code == 200 && len(s.sink.deliveries(r.id)) == 0 {
-				if r.at.Before(killed) {
-					before = append(before, r.id)
-				} else {
-					after = append(after, r.id)
-				}
-			}
-		}
-		return
-	}
-	deadline := time.Now().Add(wait)
-	for {
-		b, a := missing()
-		if (len(a) == 0 && !long) || len(a)+len(b) == 0 || time.Now().After(deadline) {
-			t.Logf("acknowledged but not delivered after %v: %d sent before the kill, %d after", wait, len(b), len(a))
-			if len(a) > 0 {
-				t.Errorf("events acknowledged after the failover never delivered: %v", a[:min(len(a), 10)])
-			}
-			if long && len(b) > 0 {
-				t.Logf("lost or never recovered (acknowledged before the kill): %v", b[:min(len(b), 10)])
-				if ack > 0 {
-					t.Errorf("%d events acknowledged with ack_replicas=%d were lost", len(b), ack)
-				}
-			}
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	dups := 0
-	for _, id := range acked {
-		if n := len(s.sink.deliveries(id)); n > 1 {
-			dups++
+	acked := tallyOutage(t, results, "sentinel", promoted, "down-after 5s")
+	if lost := awaitDelivered(t, s, results, killed, long); len(lost) > 0 {
+		t.Logf("lost or never recovered (acknowledged before the kill): %v", lost[:min(len(lost), 10)])
+		if ack > 0 {
+			t.Errorf("%d events acknowledged with ack_replicas=%d were lost", len(lost), ack)
 		}
 	}
-	t.Logf("duplicate deliveries: %d", dups)
+	logDuplicates(t, s, acked)
 }
