@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -116,30 +115,7 @@ func TestClusterFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var (
-		mu      sync.Mutex
-		results []answer
-	)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				case <-time.After(20 * time.Millisecond):
-				}
-				id := fmt.Sprintf("evt_%d_%d", g, i)
-				code, _, _ := s.post("seed", seedBody(id, "test.failover", `{}`), seedSecret)
-				mu.Lock()
-				results = append(results, answer{id, time.Now(), code})
-				mu.Unlock()
-			}
-		}()
-	}
+	load := startSteadyLoad(s)
 	time.Sleep(2 * time.Second)
 	killed := time.Now()
 	victim.Kill()
@@ -151,21 +127,20 @@ func TestClusterFailover(t *testing.T) {
 	})
 	promoted := time.Since(killed)
 	eventually(t, 30*time.Second, "every shard answering 200 again", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		ok := 0 // the latest answers, since the promotion, all 200 (events spread over every shard)
-		for i := len(results) - 1; i >= 0 && results[i].at.After(killed.Add(promoted)) && results[i].code == 200; i-- {
-			ok++
-		}
-		return ok >= 20
+		return load.holds(func(results []answer) bool {
+			ok := 0 // the latest answers, since the promotion, all 200 (events spread over every shard)
+			for i := len(results) - 1; i >= 0 && results[i].at.After(killed.Add(promoted)) && results[i].code == 200; i-- {
+				ok++
+			}
+			return ok >= 20
+		})
 	})
 	after := 3 * time.Second
 	if long {
 		after = 60 * time.Second
 	}
 	time.Sleep(after)
-	close(stop)
-	wg.Wait()
+	results := load.finish()
 
 	acked := tallyOutage(t, results, "the cluster", promoted, "cluster-node-timeout 5s")
 	if lost := awaitDelivered(t, s, results, killed, long); len(lost) > 0 {

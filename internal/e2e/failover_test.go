@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -10,6 +12,53 @@ type answer struct {
 	id   string
 	at   time.Time
 	code int
+}
+
+// steadyLoad is signed load through ingest: one seed event every 20 ms
+// from each of 4 senders, every answer recorded.
+type steadyLoad struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+
+	mu      sync.Mutex
+	results []answer
+}
+
+func startSteadyLoad(s *stack) *steadyLoad {
+	l := &steadyLoad{stop: make(chan struct{})}
+	for g := 0; g < 4; g++ {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-l.stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+				id := fmt.Sprintf("evt_%d_%d", g, i)
+				code, _, _ := s.post("seed", seedBody(id, "test.failover", `{}`), seedSecret)
+				l.mu.Lock()
+				l.results = append(l.results, answer{id, time.Now(), code})
+				l.mu.Unlock()
+			}
+		}()
+	}
+	return l
+}
+
+// holds reports whether cond holds of the answers so far.
+func (l *steadyLoad) holds(cond func([]answer) bool) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return cond(l.results)
+}
+
+// finish stops the senders and returns every answer.
+func (l *steadyLoad) finish() []answer {
+	close(l.stop)
+	l.wg.Wait()
+	return l.results
 }
 
 // tallyOutage checks that every answer was 200 or 503, logs the failover

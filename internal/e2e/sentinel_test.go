@@ -2,12 +2,10 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -68,30 +66,7 @@ func sentinelFailover(t *testing.T, replicas, ack int) {
 	}
 
 	// Steady signed load: one event every 20 ms from each of 4 senders.
-	var (
-		mu      sync.Mutex
-		results []answer
-	)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				case <-time.After(20 * time.Millisecond):
-				}
-				id := fmt.Sprintf("evt_%d_%d", g, i)
-				code, _, _ := s.post("seed", seedBody(id, "test.failover", `{}`), seedSecret)
-				mu.Lock()
-				results = append(results, answer{id, time.Now(), code})
-				mu.Unlock()
-			}
-		}()
-	}
+	load := startSteadyLoad(s)
 	time.Sleep(2 * time.Second)
 	old := set.Master.Addr()
 	killed := time.Now()
@@ -105,17 +80,16 @@ func sentinelFailover(t *testing.T, replicas, ack int) {
 	})
 	promoted := time.Since(killed)
 	eventually(t, 30*time.Second, "ingest answering 200 again", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(results) > 0 && results[len(results)-1].code == 200 && results[len(results)-1].at.After(killed.Add(promoted))
+		return load.holds(func(results []answer) bool {
+			return len(results) > 0 && results[len(results)-1].code == 200 && results[len(results)-1].at.After(killed.Add(promoted))
+		})
 	})
 	after := 3 * time.Second
 	if long {
 		after = 60 * time.Second
 	}
 	time.Sleep(after)
-	close(stop)
-	wg.Wait()
+	results := load.finish()
 
 	acked := tallyOutage(t, results, "sentinel", promoted, "down-after 5s")
 	if lost := awaitDelivered(t, s, results, killed, long); len(lost) > 0 {
