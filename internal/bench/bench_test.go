@@ -98,7 +98,11 @@ func TestBenchTable(t *testing.T) {
 	if dir := os.Getenv("HOOKQ_BENCH_PROFILE"); dir != "" {
 		go profile(t, workerAdm, dir, "worker")
 	}
+	cpu0, rcpu0, own0, t0 := cpuSeconds(wrk.cmd.Process.Pid), redisCPU(t, rdb), cpuSeconds(os.Getpid()), time.Now()
 	drain := snk.drainRate(t, accepted, 5*time.Minute)
+	el = time.Since(t0).Seconds()
+	t.Logf("worker drain: CPU busy worker %.0f%%, Redis %.0f%%, sink %.0f%% of one core; load average %s", 100*(cpuSeconds(wrk.cmd.Process.Pid)-cpu0)/el,
+		100*(redisCPU(t, rdb)-rcpu0)/el, 100*(cpuSeconds(os.Getpid())-own0)/el, loadAvg())
 	calls3 := commandCalls(t, rdb)
 	rt, top = diffCalls(calls2, calls3)
 	t.Logf("worker drain: Redis commands per task %.2f (%s)", float64(rt)/float64(accepted), top)
@@ -115,7 +119,11 @@ func TestBenchTable(t *testing.T) {
 	// 5. Bare Asynq server (concurrency 20) forwarding each payload to the same sink.
 	snk.reset()
 	bw := start(t, []string{"bareproc", "drain", srv.URL(), bareQueue, snk.URL}, "")
+	cpu0, rcpu0, own0, t0 = cpuSeconds(bw.cmd.Process.Pid), redisCPU(t, rdb), cpuSeconds(os.Getpid()), time.Now()
 	bare := snk.drainRate(t, rawN, 5*time.Minute)
+	el = time.Since(t0).Seconds()
+	t.Logf("bare drain: CPU busy bare server %.0f%%, Redis %.0f%%, sink %.0f%% of one core", 100*(cpuSeconds(bw.cmd.Process.Pid)-cpu0)/el,
+		100*(redisCPU(t, rdb)-rcpu0)/el, 100*(cpuSeconds(os.Getpid())-own0)/el)
 	bw.stop()
 	add(row{what: "hookq worker drain (1 process, concurrency 20)", figure: fmt.Sprintf("%.0f tasks/s", drain),
 		ratio: fmt.Sprintf("%.2f x bare Asynq, %.2f x ingest", drain/bare, drain/ingest), target: ">= 0.9, >= 1.0",
@@ -179,6 +187,15 @@ func printTable(rows []row, d time.Duration) {
 	}
 }
 
+// fetchers is worker.fetchers for the bench (HOOKQ_BENCH_FETCHERS, default 2
+// as in the product).
+func fetchers() int {
+	if n, err := strconv.Atoi(os.Getenv("HOOKQ_BENCH_FETCHERS")); err == nil && n > 0 {
+		return n
+	}
+	return 2
+}
+
 func writeConfig(tb testing.TB, sinkURL string) (path, ingestURL, ingestAdm, workerAdm string) {
 	tb.Helper()
 	pub, adm, wadm := freeAddr(tb), freeAddr(tb), freeAddr(tb)
@@ -186,7 +203,7 @@ func writeConfig(tb testing.TB, sinkURL string) (path, ingestURL, ingestAdm, wor
 	cfg := fmt.Sprintf(`
 redis: { url: "redis://127.0.0.1:1/0" }
 ingest: { listen: %q, admin_listen: %q, pprof: %t }
-worker: { admin_listen: %q, concurrency: 20, pprof: %t }
+worker: { admin_listen: %q, concurrency: 20, fetchers: %d, pprof: %t }
 dedupe: { ttl: 72h }
 log: { level: info }
 sources:
@@ -201,7 +218,7 @@ routes:
     url: %s
     timeout: 10s
     max_retries: 8
-`, pub, adm, pprof, wadm, pprof, secret, sinkURL)
+`, pub, adm, pprof, wadm, fetchers(), pprof, secret, sinkURL)
 	path = filepath.Join(tb.TempDir(), "hookq.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		tb.Fatal(err)
