@@ -143,3 +143,57 @@ func TestNestingWithin(t *testing.T) {
 		}
 	}
 }
+
+// splitBody must take every envelope encodeJSON embeds a body in, and agree
+// with encoding/json on any payload both accept: a "body" key inside headers
+// or raw, or a body that spells `,"body":` itself, must not fool it.
+func FuzzSplitBody(f *testing.F) {
+	f.Add([]byte(`{"id":"evt_1","note":",\"body\":1}"}`), "body", `,"body":{}}`)
+	f.Add([]byte(`[1,2,{"body":3}]`), "x", "y")
+	f.Add([]byte(`"text"`), "\xff", "body")
+	f.Fuzz(func(t *testing.T, body []byte, hk, hv string) {
+		in := &Event{Source: "src", ID: "id", Body: body, Headers: map[string]string{hk: hv, "body": hv}, ReceivedAt: time.Unix(1, 0).UTC()}
+		p := encodeJSON(in)
+		var full envelope
+		if err := json.Unmarshal(p, &full); err != nil {
+			t.Fatalf("encodeJSON wrote what encoding/json refuses: %v", err)
+		}
+		head, b, ok := splitBody(p)
+		if len(full.Body) > 0 && !ok {
+			t.Fatalf("embedded body not split: %q", p)
+		}
+		if !ok {
+			return
+		}
+		var fast envelope
+		if err := json.Unmarshal(head, &fast); err != nil {
+			t.Fatalf("head does not decode: %v\n%q", err, head)
+		}
+		fast.Body = b
+		if !bytes.Equal(fast.Body, full.Body) || fast.Source != full.Source || fast.EventID != full.EventID ||
+			len(fast.Headers) != len(full.Headers) || !bytes.Equal(fast.BodyB64, full.BodyB64) {
+			t.Fatalf("split decode differs:\nfast %+v\nfull %+v", fast, full)
+		}
+	})
+}
+
+// Any payload splitBody takes must decode as encoding/json decodes it whole.
+func FuzzSplitBodyForeign(f *testing.F) {
+	f.Add([]byte(`{"source":"s","event_id":"e","headers":{"body":"x"},"body":{"a":1}}`))
+	f.Add([]byte(`{"source":"s","event_id":"e","body":1,"body":2}`))
+	f.Add([]byte(`{"source":"s","event_id":"e","body":"x"}`))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		head, b, ok := splitBody(p)
+		if !ok {
+			return
+		}
+		var full, fast envelope
+		if json.Unmarshal(p, &full) != nil || json.Unmarshal(head, &fast) != nil {
+			return // the body or head is not JSON: not a payload encodeJSON writes
+		}
+		fast.Body = b
+		if !bytes.Equal(fast.Body, full.Body) || fast.Source != full.Source || fast.EventID != full.EventID {
+			t.Fatalf("split decode differs on %q:\nfast %+v\nfull %+v", p, fast, full)
+		}
+	})
+}
