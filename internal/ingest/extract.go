@@ -34,6 +34,9 @@ type payload struct {
 	formDone bool
 }
 
+// isJSON reports whether the body was checked and found to be JSON.
+func (p *payload) isJSON() bool { return p.checked && p.jsonOK }
+
 func newPayload(body []byte, format string) *payload {
 	return &payload{body: body, format: format}
 }
@@ -78,6 +81,9 @@ func (p *payload) field(h http.Header, f verify.Field, what string) (string, err
 		v = vs[0]
 	default:
 		if !p.checked {
+			// gjson's validator agrees with encoding/json's (FuzzValidAgrees)
+			// at a third of the cost; its answer travels on as
+			// Event.BodyIsJSON, so the body is checked once.
 			p.jsonOK = gjson.ValidBytes(p.body)
 			p.checked = true
 		}

@@ -159,6 +159,7 @@ func (h *webhookHandler) run(c *gin.Context, start time.Time) result {
 	}
 	// The whole header, parameters included: forward passes it on as sent.
 	r.ev.Body, r.ev.ContentType, r.ev.ReceivedAt, r.ev.VerifiedBy = body, c.GetHeader("Content-Type"), start.UTC(), src.Type
+	r.ev.BodyIsJSON = p.isJSON()
 	dup, spooled, err := h.enqueue(r.span, &r.ev, src.DedupeTTL, tasks)
 	r.spooled = spooled
 	switch {

@@ -76,3 +76,17 @@ func FuzzGet(f *testing.F) {
 		}
 	})
 }
+
+// Ingest checks a body with gjson's validator and tells the envelope
+// encoder not to check again with encoding/json's: the two must agree.
+func FuzzValidAgrees(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `[1,2]`, `"\ud800"`, `1e999`, `{"a":"\u00"}`, `01`, `-0.0e+1`,
+		"\"\x01\"", "\"\xff\"", ` {} `, `{"a":1,}`, `tru`, `nul`, `"\/"`, `{"a":1}x`, "\t[]\r\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if g, s := gjson.ValidBytes(b), json.Valid(b); g != s {
+			t.Fatalf("%q: gjson.ValidBytes %v, json.Valid %v", b, g, s)
+		}
+	})
+}

@@ -73,7 +73,7 @@ func encodeJSON(e *Event) []byte {
 	// Decoding a RawMessage drops whitespace around the value, so a body with
 	// any (SendGrid signs its trailing CRLF) travels as base64 instead.
 	embed := len(e.Body) > 0 && len(bytes.TrimSpace(e.Body)) == len(e.Body) && utf8.Valid(e.Body) &&
-		json.Valid(e.Body) && nestingWithin(e.Body, maxEmbedDepth)
+		(e.BodyIsJSON || json.Valid(e.Body)) && nestingWithin(e.Body, maxEmbedDepth)
 	if !embed && len(e.Body) > 0 {
 		head.BodyB64 = e.Body
 	}

@@ -76,7 +76,7 @@ func TestEnvelopeNonUTF8Fields(t *testing.T) {
 	out := roundTrip(t, in)
 	if out.ID != in.ID || out.Type != in.Type || out.ContentType != in.ContentType || len(out.Headers) != 2 ||
 		out.Headers["X-Token"] != in.Headers["X-Token"] || out.Headers["X-Plain"] != "ok" {
-		t.Fatalf("round trip changed the event:\n in %+q\nout %+q", in, out)
+		t.Fatalf("round trip changed the event:\n in %#v\nout %#v", in, out)
 	}
 }
 
@@ -111,7 +111,7 @@ func FuzzEnvelope(f *testing.F) {
 		}
 		if out.Source != in.Source || out.ID != in.ID || out.Type != in.Type || out.ContentType != in.ContentType ||
 			out.VerifiedBy != in.VerifiedBy || !out.ReceivedAt.Equal(in.ReceivedAt) {
-			t.Fatalf("fields changed:\n in %+q\nout %+q", in, out)
+			t.Fatalf("fields changed:\n in %#v\nout %#v", in, out)
 		}
 		if len(out.Headers) != len(in.Headers) {
 			t.Fatalf("headers changed: %q -> %q", in.Headers, out.Headers)

@@ -18,6 +18,10 @@ type Event struct {
 	Headers     map[string]string // original headers kept for handlers (pass_headers); nil when none
 	ReceivedAt  time.Time         // when ingest read the request
 	VerifiedBy  string            // verifier type that accepted the signature
+	// BodyIsJSON says the producer has found Body to be valid JSON, so
+	// Encode need not check it again; false only means "not checked". It is
+	// not part of the task payload.
+	BodyIsJSON bool
 }
 
 // Sentinel errors. Ingest maps them to HTTP statuses in exactly one place;
