@@ -95,7 +95,7 @@ func newHMACSig(primitive string) func(Spec, Params) (Verifier, error) {
 			}
 			p.Algorithm = s.Algorithm
 		}
-		h, err := macFunc(p.Algorithm)
+		h, err := HashFunc(p.Algorithm)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Type, err)
 		}
