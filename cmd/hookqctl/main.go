@@ -30,21 +30,17 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
+
+	"github.com/hookq/hookq/internal/app"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	wd, _ := os.Getwd()
-	if err := run(ctx, os.Args[1:], devGetenv(os.Getenv, wd), os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "hookqctl:", err)
-		os.Exit(1)
-	}
+	app.Main("hookqctl", func(ctx context.Context) error {
+		return run(ctx, os.Args[1:], devGetenv(os.Getenv, wd), os.Stdout, os.Stderr)
+	})
 }
 
 // procEnv is what every command gets from the process: its environment and

@@ -11,6 +11,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -161,4 +164,17 @@ func Tracing(ctx context.Context, cfg *config.Config, service string, log *zap.L
 		defer cancel()
 		shutdown(ctx)
 	}, nil
+}
+
+// Main is the body of every hookq command's main: it runs run with a
+// context that ends on SIGINT or SIGTERM and, when run fails, prints
+// "name: error" to stderr and exits 1.
+func Main(name string, run func(ctx context.Context) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
+	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/hookq/hookq/internal/loopback"
 	"github.com/hookq/hookq/internal/redisconn"
 	"github.com/hookq/hookq/internal/verify"
 )
@@ -593,17 +594,11 @@ func (s *Source) validateReconcile(key string, bad func(key, format string, args
 	}
 }
 
-// AdminIsLoopback reports whether addr listens on loopback only.
+// AdminIsLoopback reports whether addr, a listen address (host:port),
+// listens on loopback only.
 func AdminIsLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil || host == "" {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	_, _, err := net.SplitHostPort(addr)
+	return err == nil && loopback.Host(addr)
 }
 
 // Queue shapes the Asynq queues webhook tasks go to.

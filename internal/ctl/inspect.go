@@ -171,7 +171,7 @@ func (c *Ctl) Inspect(ctx context.Context, eventID, source string) (*Whereabouts
 		w.Scanned = true
 		known := len(refs)
 		// Task hashes of every shard (queue.TaskKey: asynq:{<queue>}:t:<id>).
-		trunc, err := c.scan(ctx, escapeGlob("asynq:{"+queue.Queue)+"*}:t:*:*:"+escapeGlob(eventID), func(key string) {
+		trunc, err := c.scan(ctx, queue.EscapeGlob("asynq:{"+queue.Queue)+"*}:t:*:*:"+queue.EscapeGlob(eventID), func(key string) {
 			q, id, ok := queue.SplitTaskKey(key)
 			if !ok || !queue.IsQueue(q) {
 				return

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -105,17 +104,4 @@ func (c *Ctl) scan(ctx context.Context, pattern string, fn func(key string)) (tr
 		}
 	})
 	return truncated, err
-}
-
-// escapeGlob quotes Redis glob metacharacters so s matches only itself.
-func escapeGlob(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '*', '?', '[', ']', '\\', '^', '-':
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

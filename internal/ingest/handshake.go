@@ -8,7 +8,37 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookq/hookq/internal/verify"
+	"github.com/hookq/hookq/internal/webhook"
 )
+
+// handleChallenge answers the GET a provider sends to prove the endpoint
+// before it delivers events (Okta, Meta hub.challenge, X CRC, Dropbox). Only sources whose
+// preset has a GET handshake answer it; for every other source GET stays
+// 405, as for any method but POST. Nothing is read from a body or enqueued.
+func handleChallenge(log *zap.Logger, sources map[string]*Source) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		name := c.Param("source")
+		src, ok := sources[name]
+		if !ok {
+			status, reason := statusOf(webhook.ErrUnknownSource)
+			c.JSON(status, response{Error: reason})
+			return
+		}
+		ch, ok := src.Verifier.(verify.Challenger)
+		if !ok {
+			methodNotAllowed(c)
+			return
+		}
+		ctype, body, err := ch.Challenge(handshakeRequest(c))
+		if err != nil {
+			status, reason := statusOf(err)
+			log.Info("webhook challenge", zap.String("source", name), zap.Int("status", status), zap.String("error", err.Error()))
+			c.JSON(status, response{Error: reason, Source: name, Detail: detail(err)})
+			return
+		}
+		answer(c, log, "webhook challenge", name, ctype, body)
+	}
+}
 
 // handleProbe answers the unsigned POST some providers send to prove the
 // endpoint before any event (Microsoft Graph's validationToken, Asana's
@@ -25,7 +55,7 @@ func handleProbe(log *zap.Logger, sources map[string]*Source) gin.HandlerFunc {
 		if !ok {
 			return
 		}
-		a, ok := p.Probe(&verify.Request{Header: c.Request.Header, RawQuery: c.Request.URL.RawQuery})
+		a, ok := p.Probe(handshakeRequest(c))
 		if !ok {
 			return
 		}
@@ -34,15 +64,27 @@ func handleProbe(log *zap.Logger, sources map[string]*Source) gin.HandlerFunc {
 				c.Writer.Header().Add(k, v)
 			}
 		}
-		c.Header("X-Content-Type-Options", "nosniff")
 		ctype := a.ContentType
 		if ctype == "" {
 			ctype = "text/plain; charset=utf-8"
 		}
-		log.Info("webhook probe", zap.String("source", src.Name), zap.Int("status", http.StatusOK))
-		c.Data(http.StatusOK, ctype, a.Body)
+		answer(c, log, "webhook probe", src.Name, ctype, a.Body)
 		c.Abort()
 	}
+}
+
+// handshakeRequest is what a handshake is answered from, before any
+// verification: the headers and the query, never the body.
+func handshakeRequest(c *gin.Context) *verify.Request {
+	return &verify.Request{Header: c.Request.Header, RawQuery: c.Request.URL.RawQuery}
+}
+
+// answer writes a handshake's answer. An echoed value must never be sniffed
+// into HTML (Dropbox asks for this).
+func answer(c *gin.Context, log *zap.Logger, what, source, ctype string, body []byte) {
+	log.Info(what, zap.String("source", source), zap.Int("status", http.StatusOK))
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Data(http.StatusOK, ctype, body)
 }
 
 // handshake answers, after verification, a delivery that is a handshake

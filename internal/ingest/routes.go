@@ -12,13 +12,16 @@ func addRoutes(r *gin.Engine, log *zap.Logger, sources map[string]*Source, enq E
 	r.Use(recoverJSON(log))
 	r.POST("/webhooks/:source", handleProbe(log, sources), handleWebhook(log, sources, enq, tokens, m, opt))
 	r.GET("/webhooks/:source", handleChallenge(log, sources))
-	r.NoMethod(func(c *gin.Context) {
-		c.Header("Allow", "POST")
-		c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method_not_allowed"})
-	})
+	r.NoMethod(methodNotAllowed)
 	r.NoRoute(func(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"error": "not_found"})
 	})
+}
+
+// methodNotAllowed answers any method but POST on a webhook path.
+func methodNotAllowed(c *gin.Context) {
+	c.Header("Allow", "POST")
+	c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method_not_allowed"})
 }
 
 // recoverJSON turns a panic into a logged 500 instead of a dropped

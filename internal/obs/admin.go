@@ -5,16 +5,16 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hookq/hookq/internal/loopback"
 )
 
 // ReadyFunc reports whether the process can do its work now; warnings are
@@ -63,7 +63,7 @@ func browserGuard(next http.Handler, loopbackHost bool) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
-		if loopbackHost && !isLoopbackHost(r.Host) {
+		if loopbackHost && !loopback.Host(r.Host) {
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden_host"})
 			return
 		}
@@ -108,7 +108,7 @@ func Dashboard(o DashboardOptions) (http.Handler, func() error) {
 // Host that is not loopback, which is what DNS rebinding would send.
 func SameOrigin(next http.Handler, loopbackHost bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if loopbackHost && !isLoopbackHost(r.Host) {
+		if loopbackHost && !loopback.Host(r.Host) {
 			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden_host"})
 			return
 		}
@@ -127,19 +127,6 @@ func SameOrigin(next http.Handler, loopbackHost bool) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func isLoopbackHost(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // BasicAuth guards next with HTTP Basic credentials compared in constant

@@ -110,7 +110,7 @@ func SplitMarkBucket(key string) (qname, source string, ok bool) {
 // MarkBucketPattern is a SCAN pattern matching every shard's mark buckets
 // that can hold eventID's mark (every bucket when eventID is "").
 func MarkBucketPattern(eventID string) string {
-	p := escapeGlob("hookq:{"+Queue) + "*}:marks:*"
+	p := EscapeGlob("hookq:{"+Queue) + "*}:marks:*"
 	if eventID != "" {
 		p += ":" + markSlice(eventID)
 	}
@@ -151,8 +151,9 @@ end
 return 0
 `)
 
-// escapeGlob quotes Redis glob metacharacters so s matches only itself.
-func escapeGlob(s string) string {
+// EscapeGlob quotes Redis glob metacharacters so s matches only itself in
+// a SCAN or KEYS pattern.
+func EscapeGlob(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch r {

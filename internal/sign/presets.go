@@ -7,14 +7,11 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"net/http"
 	"strconv"
 	"strings"
@@ -96,7 +93,7 @@ func place(h http.Header, p verify.Params, sig, ts string) error {
 
 func signHMAC(h http.Header, pr verify.Preset, r Request) error {
 	p := pr.Params
-	hf, err := hashFunc(p.Algorithm)
+	hf, err := verify.HashFunc(p.Algorithm)
 	if err != nil {
 		return err
 	}
@@ -116,7 +113,7 @@ func signHMAC(h http.Header, pr verify.Preset, r Request) error {
 		return errors.New("the preset signs the URL: set the source's url")
 	}
 	if r.Algorithm != "" { // the account chooses (Cloudinary)
-		if hf, err = hashFunc(r.Algorithm); err != nil {
+		if hf, err = verify.HashFunc(r.Algorithm); err != nil {
 			return err
 		}
 	}
@@ -156,18 +153,6 @@ func signHMAC(h http.Header, pr verify.Preset, r Request) error {
 		h.Set(p.IDHeader, r.EventID)
 	}
 	return place(h, p, encode(p.Encoding, sum), ts)
-}
-
-func hashFunc(alg string) (func() hash.Hash, error) {
-	switch alg {
-	case "", "sha256":
-		return sha256.New, nil
-	case "sha1":
-		return sha1.New, nil
-	case "sha512":
-		return sha512.New, nil
-	}
-	return nil, fmt.Errorf("algorithm %q", alg)
 }
 
 func signShared(h http.Header, pr verify.Preset, r Request) error {

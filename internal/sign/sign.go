@@ -7,9 +7,7 @@ package sign
 import (
 	"crypto"
 	"crypto/hmac"
-	"crypto/sha1"
 	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -88,16 +86,9 @@ func Sign(r Request) (http.Header, error) {
 		h.Set(p+"timestamp", ts)
 		h.Set(p+"signature", "v1,"+base64.StdEncoding.EncodeToString(m.Sum(nil)))
 	case "hmac":
-		var hf func() hash.Hash
-		switch r.Algorithm {
-		case "", "sha256":
-			hf = sha256.New
-		case "sha1":
-			hf = sha1.New
-		case "sha512":
-			hf = sha512.New
-		default:
-			return nil, fmt.Errorf("hmac: algorithm %q", r.Algorithm)
+		hf, err := verify.HashFunc(r.Algorithm)
+		if err != nil {
+			return nil, fmt.Errorf("hmac: %w", err)
 		}
 		tmpl := r.SignedPayload
 		if tmpl == "" {

@@ -10,23 +10,24 @@ import (
 // signature does and does not cover. A source names a preset with
 // `type: NAME`; its own settings (secrets, tolerance, url) are layered on top.
 type Preset struct {
-	Name      string // the provider's name, lowercase, words joined by "-"
-	Primitive string // a key of primitives
-	Params    Params
-	EventID   Field // zero: "sha256:" + hex SHA-256 of the body
-	EventType Field
+	Name      string `yaml:"name,omitempty"`      // the provider's name, lowercase, words joined by "-"
+	Primitive string `yaml:"primitive,omitempty"` // a key of primitives
+	Params    Params `yaml:"params,omitempty"`
+	EventID   Field  `yaml:"event_id,omitempty"` // zero: "sha256:" + hex SHA-256 of the body
+	EventType Field  `yaml:"event_type,omitempty"`
 	// FormEventID and FormEventType replace EventID and EventType when a
 	// source is configured with body_format form and the preset's bodies
 	// are JSON (Mailgun's legacy form posts).
-	FormEventID, FormEventType Field
-	Body                       string // json | json-array | form | any
-	Handshake                  string // the probe the provider sends, answered by the verifier; "" for none
-	Signature                  string // where the signature is, for people; derived from Params when empty
-	Window                     string // the timestamp tolerance, for people; derived from Params when empty
-	Setup                      string // what to configure, for people
-	Docs                       string // the provider's page that documents the scheme
-	Covers                     string // what the signature covers
-	Uncovered                  string // what it leaves unprotected
+	FormEventID   Field  `yaml:"form_event_id,omitempty"`
+	FormEventType Field  `yaml:"form_event_type,omitempty"`
+	Body          string `yaml:"body,omitempty"`      // json | json-array | form | any
+	Handshake     string `yaml:"handshake,omitempty"` // the probe the provider sends, answered by the verifier; "" for none
+	Signature     string `yaml:"signature,omitempty"` // where the signature is, for people; derived from Params when empty
+	Window        string `yaml:"window,omitempty"`    // the timestamp tolerance, for people; derived from Params when empty
+	Setup         string `yaml:"setup,omitempty"`     // what to configure, for people
+	Docs          string `yaml:"docs,omitempty"`      // the provider's page that documents the scheme
+	Covers        string `yaml:"covers,omitempty"`    // what the signature covers
+	Uncovered     string `yaml:"uncovered,omitempty"` // what it leaves unprotected
 }
 
 // primitives build a verifier from a source's Spec and a preset's Params.
@@ -94,9 +95,8 @@ func (p Preset) clone() Preset {
 }
 
 var presets = func() map[string]Preset {
-	all := slices.Concat(catalogue, catalogueAL, catalogueMZ, catalogueHandshakes)
-	m := make(map[string]Preset, len(all))
-	for _, p := range all {
+	m := make(map[string]Preset, len(catalogue))
+	for _, p := range catalogue {
 		if _, dup := m[p.Name]; dup {
 			panic("verify: preset " + p.Name + " listed twice")
 		}

@@ -16,8 +16,10 @@ import (
 	"github.com/hookq/hookq/internal/webhook"
 )
 
-// macFunc returns the hash constructor for an algorithm name.
-func macFunc(alg string) (func() hash.Hash, error) {
+// HashFunc returns the hash constructor for an algorithm name of Params
+// (sha1, sha256 or sha512; "" is sha256): the one place that maps a name to
+// a hash, for verifying and for signing alike.
+func HashFunc(alg string) (func() hash.Hash, error) {
 	switch alg {
 	case "", "sha256":
 		return sha256.New, nil

@@ -28,7 +28,7 @@ func newHMAC(s Spec) (Verifier, error) {
 	if s.Header == "" {
 		return nil, fmt.Errorf("hmac: header is required")
 	}
-	h, err := macFunc(s.Algorithm)
+	h, err := HashFunc(s.Algorithm)
 	if err != nil {
 		return nil, fmt.Errorf("hmac: %w", err)
 	}

@@ -22,56 +22,56 @@ type Params struct {
 	// whose name starts with HeaderFamily (DocuSign's X-DocuSign-Signature-1..N),
 	// or the query parameter Query. Prefix is a literal the value must start
 	// with ("sha256="), stripped before parsing.
-	Headers      []string `json:"headers,omitempty"`
-	HeaderFamily string   `json:"header_family,omitempty"`
-	Query        string   `json:"query,omitempty"`
-	Prefix       string   `json:"prefix,omitempty"`
+	Headers      []string `json:"headers,omitempty" yaml:"headers,omitempty"`
+	HeaderFamily string   `json:"header_family,omitempty" yaml:"header_family,omitempty"`
+	Query        string   `json:"query,omitempty" yaml:"query,omitempty"`
+	Prefix       string   `json:"prefix,omitempty" yaml:"prefix,omitempty"`
 	// Fields, when set, splits the value into key-value items ("t=1,v1=ab"):
 	// items are separated by Fields[0], key and value by Fields[1]. SigKey
 	// names the signature items (several are tried: rotation) and TSKey the
 	// timestamp item. Without Fields the whole value is one signature, or
 	// several separated by Multi.
-	Fields string `json:"fields,omitempty"`
-	SigKey string `json:"sig_key,omitempty"`
-	TSKey  string `json:"ts_key,omitempty"`
-	Multi  string `json:"multi,omitempty"`
+	Fields string `json:"fields,omitempty" yaml:"fields,omitempty"`
+	SigKey string `json:"sig_key,omitempty" yaml:"sig_key,omitempty"`
+	TSKey  string `json:"ts_key,omitempty" yaml:"ts_key,omitempty"`
+	Multi  string `json:"multi,omitempty" yaml:"multi,omitempty"`
 	// MultiTS makes the first item of a Multi list the timestamp
 	// (Recurly's "ts,sig,sig").
-	MultiTS bool `json:"multi_ts,omitempty"`
+	MultiTS bool `json:"multi_ts,omitempty" yaml:"multi_ts,omitempty"`
 
-	Algorithm        string `json:"algorithm,omitempty"`
-	AccountAlgorithm bool   `json:"account_algorithm,omitempty"` // the account picks it: a source's algorithm overrides       // sha1 | sha256 (default) | sha512
-	Encoding         string `json:"encoding,omitempty"`          // hex (default) | base64 | base64url
-	SecretEncoding   string `json:"secret_encoding,omitempty"`   // raw (default) | base64 | hex | nfkd (Unicode NFKD of the text)
+	Algorithm        string `json:"algorithm,omitempty" yaml:"algorithm,omitempty"`
+	AccountAlgorithm bool   `json:"account_algorithm,omitempty" yaml:"account_algorithm,omitempty"` // the account picks it: a source's algorithm overrides       // sha1 | sha256 (default) | sha512
+	Encoding         string `json:"encoding,omitempty" yaml:"encoding,omitempty"`                   // hex (default) | base64 | base64url
+	SecretEncoding   string `json:"secret_encoding,omitempty" yaml:"secret_encoding,omitempty"`     // raw (default) | base64 | hex | nfkd (Unicode NFKD of the text)
 
 	// Template is what is signed, over {body} {timestamp} {id} {method} {url}
 	// (default "{body}"). {url} is the source's configured url; {method} is POST.
 	// The digest primitive hashes the template with the secret in it, at
 	// {secret}, instead of keying an HMAC.
-	Template string `json:"template,omitempty"`
+	Template string `json:"template,omitempty" yaml:"template,omitempty"`
 	// The timestamp: TSKey, else TimestampHeader, else the body path
 	// TimestampJSON; in seconds unless Millis. Tolerance is the default
 	// window (Spec.Tolerance overrides); AllowFuture checks age only, where
 	// the provider's SDK does.
-	TimestampHeader string        `json:"timestamp_header,omitempty"`
-	TimestampJSON   string        `json:"timestamp_j_s_o_n,omitempty"`
-	Millis          bool          `json:"millis,omitempty"`
-	TimeLayout      string        `json:"time_layout,omitempty"` // a Go time layout instead of a Unix number (RFC 3339 is also accepted)
-	Tolerance       time.Duration `json:"tolerance_ns,omitempty"`
-	AllowFuture     bool          `json:"allow_future,omitempty"`
-	IDHeader        string        `json:"id_header,omitempty"` // header substituted for {id}
+	TimestampHeader string        `json:"timestamp_header,omitempty" yaml:"timestamp_header,omitempty"`
+	TimestampJSON   string        `json:"timestamp_j_s_o_n,omitempty" yaml:"timestamp_json,omitempty"`
+	Millis          bool          `json:"millis,omitempty" yaml:"millis,omitempty"`
+	TimeLayout      string        `json:"time_layout,omitempty" yaml:"time_layout,omitempty"` // a Go time layout instead of a Unix number (RFC 3339 is also accepted)
+	Tolerance       time.Duration `json:"tolerance_ns,omitempty" yaml:"tolerance,omitempty"`
+	AllowFuture     bool          `json:"allow_future,omitempty" yaml:"allow_future,omitempty"`
+	IDHeader        string        `json:"id_header,omitempty" yaml:"id_header,omitempty"` // header substituted for {id}
 	// NonceHeader is the header substituted for {nonce}, a per-delivery
 	// random value some providers sign beside the id (Sinch, Moov).
-	NonceHeader string `json:"nonce_header,omitempty"`
+	NonceHeader string `json:"nonce_header,omitempty" yaml:"nonce_header,omitempty"`
 
 	// Asymmetric: ed25519 | ecdsa-p256 | rsa-pkcs1 | rsa-pss (SHA-256).
-	KeyType string `json:"key_type,omitempty"`
+	KeyType string `json:"key_type,omitempty" yaml:"key_type,omitempty"`
 	// Challenge names the GET handshake the provider sends (see challenges).
-	Challenge string `json:"challenge,omitempty"`
+	Challenge string `json:"challenge,omitempty" yaml:"challenge,omitempty"`
 	// Probe names the unsigned POST handshake the provider sends (see probes).
-	Probe string `json:"probe,omitempty"`
+	Probe string `json:"probe,omitempty" yaml:"probe,omitempty"`
 	// Shared secret: header (value equals a secret, after Prefix) | basic.
-	Scheme string `json:"scheme,omitempty"`
+	Scheme string `json:"scheme,omitempty" yaml:"scheme,omitempty"`
 }
 
 // hmacSig is the HMAC primitive family (hmac-body, hmac-timestamp, hmac-url):
@@ -95,7 +95,7 @@ func newHMACSig(primitive string) func(Spec, Params) (Verifier, error) {
 			}
 			p.Algorithm = s.Algorithm
 		}
-		h, err := macFunc(p.Algorithm)
+		h, err := HashFunc(p.Algorithm)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Type, err)
 		}

@@ -1,331 +1,44 @@
 package verify
 
 import (
-	"net/http"
-	"time"
+	"bytes"
+	_ "embed" // presets.yaml
+	"fmt"
+
+	"go.yaml.in/yaml/v3"
 )
 
-// catalogue is every provider hookq verifies by name. Each entry is data
-// over a primitive; its known-answer test, with the source of the fixture,
-// is in presets_test.go. A zero EventID means the id is "sha256:" + hex
-// SHA-256 of the raw body. Where a provider has two candidate locations and
-// a Field holds one, the comment names the one not taken.
-var catalogue = []Preset{
-	{Name: "hmac", Primitive: "hmac", Body: "any",
-		Signature: "configurable", Window: "5m when `timestamp_header` is set",
-		Setup:  "see above",
-		Docs:   "README.md#generic-hmac",
-		Covers: "configurable: the body, with timestamp and id when the template has them", Uncovered: "configurable"},
-	{Name: "stripe", Primitive: "stripe", Body: "json",
-		EventID: Field{JSON: "id"}, EventType: Field{JSON: "type"},
-		Signature: "`Stripe-Signature: t=…,v1=…`", Window: "5m, age only (future `t` accepted, as stripe-go)",
-		Setup:  "secret = the endpoint's `whsec_…` string, as is",
-		Docs:   "https://docs.stripe.com/webhooks#verify-manually",
-		Covers: "body, timestamp", Uncovered: "URL, other headers"},
-	{Name: "github", Primitive: "hmac-body", Body: "json",
-		Params:  Params{Headers: []string{"X-Hub-Signature-256"}, Prefix: "sha256="},
-		EventID: Field{Header: "X-GitHub-Delivery"}, EventType: Field{Header: "X-GitHub-Event"},
-		Signature: "`X-Hub-Signature-256: sha256=<hex>`", Window: "none",
-		Setup:  "content type `application/json`; `ping` is accepted like any event",
-		Docs:   "https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries",
-		Covers: "body", Uncovered: "time (no timestamp: replays are caught only by dedupe), event and delivery headers"},
-	{Name: "standardwebhooks", Primitive: "standardwebhooks", Body: "json",
-		EventID: Field{Header: "webhook-id"}, EventType: Field{JSON: "type"},
-		Signature: "`webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,` HMAC / `v1a,` Ed25519)", Window: "±5m",
-		Setup:  "secret `whsec_…`, or `whpk_…` public key for v1a",
-		Docs:   "https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
-	{Name: "svix", Primitive: "svix", Body: "json",
-		EventID: Field{Header: "svix-id"}, EventType: Field{JSON: "type"},
-		Signature: "`svix-id`, `svix-timestamp`, `svix-signature`", Window: "±5m",
-		Setup:  "secret `whsec_…` from the Svix app portal",
-		Docs:   "https://docs.svix.com/receiving/verifying-payloads/how-manual",
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"},
-	// The newer platform sends the same headers without the X- prefix and
-	// Shopify-Event-Id instead of a webhook id.
-	{Name: "shopify", Primitive: "hmac-body", Body: "json",
-		Params: Params{Headers: []string{"X-Shopify-Hmac-Sha256", "Shopify-Hmac-Sha256"}, Encoding: "base64"},
-		EventID: Field{Header: "X-Shopify-Webhook-Id", Else: &Field{Header: "X-Shopify-Event-Id",
-			Else: &Field{Header: "Shopify-Event-Id", Else: &Field{Header: "Shopify-Webhook-Id"}}}},
-		EventType: Field{Header: "X-Shopify-Topic", Else: &Field{Header: "Shopify-Topic"}},
-		Signature: "`X-Shopify-Hmac-Sha256` or `Shopify-Hmac-Sha256` (base64)", Window: "none",
-		Setup:  "the app's client secret",
-		Docs:   "https://shopify.dev/docs/apps/build/webhooks/subscribe/https#step-5-verify-the-webhook",
-		Covers: "body", Uncovered: "time, topic and id headers"},
-	// Envelopes without an inner event (app_rate_limited) have a body "type";
-	// the url_verification handshake is answered before extraction.
-	{Name: "slack", Primitive: "slack", Body: "json", Handshake: "url_verification (POST, signed)",
-		EventID: Field{JSON: "event_id"}, EventType: Field{JSON: "event.type", Else: &Field{JSON: "type"}},
-		Signature: "`X-Slack-Signature: v0=…`, `X-Slack-Request-Timestamp`", Window: "±5m",
-		Setup:  "signing secret; `url_verification` answered with its `challenge`",
-		Docs:   "https://api.slack.com/authentication/verifying-requests-from-slack",
-		Covers: "body, timestamp", Uncovered: "URL, other headers"},
-	// Twilio form posts carry MessageSid/CallSid as form fields, which a JSON
-	// path cannot reach: one delivery is one event, identified by its body.
-	{Name: "twilio", Primitive: "twilio", Body: "form",
-		Signature: "`X-Twilio-Signature` (HMAC-SHA1, base64, over URL + sorted params; JSON posts: `bodySHA256` in the query)", Window: "none",
-		Setup:  "set `url` to the exact public URL configured at Twilio; secret = auth token; `body_format: json` for JSON posts; default id: sha256 of the signed URL + params",
-		Docs:   "https://www.twilio.com/docs/usage/webhooks/webhooks-security",
-		Covers: "URL, form parameters (JSON bodies: their SHA-256 in the URL)", Uncovered: "time"},
-	{Name: "paddle", Primitive: "paddle", Body: "json",
-		EventID: Field{JSON: "event_id"}, EventType: Field{JSON: "event_type"},
-		Signature: "`Paddle-Signature: ts=…;h1=…`", Window: "5s, age only",
-		Setup:  "endpoint secret key",
-		Docs:   "https://developer.paddle.com/webhooks/signature-verification",
-		Covers: "body, timestamp", Uncovered: "URL, other headers"},
-	{Name: "square", Primitive: "square", Body: "json",
-		EventID: Field{JSON: "event_id"}, EventType: Field{JSON: "type"},
-		Signature: "`x-square-hmacsha256-signature`", Window: "none",
-		Setup:  "set `url` to the notification URL; empty bodies refused",
-		Docs:   "https://developer.squareup.com/docs/webhooks/step3validate",
-		Covers: "notification URL, body", Uncovered: "time"},
-	// type is a number: 1 PING (a handshake), 2 APPLICATION_COMMAND, …
-	{Name: "discord", Primitive: "discord", Body: "json", Handshake: "PING (POST, signed)",
-		EventID: Field{JSON: "id"}, EventType: Field{JSON: "type"},
-		Signature: "`X-Signature-Ed25519`, `X-Signature-Timestamp`", Window: "none (set `tolerance` to check)",
-		Setup:  "secret = application public key (hex); PING answered `{\"type\":1}`",
-		Docs:   "https://discord.com/developers/docs/interactions/overview#setting-up-an-endpoint-validating-security-request-headers",
-		Covers: "body, timestamp", Uncovered: "time unless tolerance is set"},
-	// Idempotency-Key (recent GitLab) stays the same across retries of one
-	// delivery, which is what dedupe needs; older GitLab sends only the UUID.
-	{Name: "gitlab", Primitive: "shared-secret", Body: "json",
-		Params:  Params{Scheme: "header", Headers: []string{"X-Gitlab-Token"}},
-		EventID: Field{Header: "Idempotency-Key", Else: &Field{Header: "X-Gitlab-Event-UUID"}}, EventType: Field{Header: "X-Gitlab-Event"},
-		Signature: "`X-Gitlab-Token` (token equality)", Window: "none",
-		Setup:  "several tokens allowed; the body is not signed",
-		Docs:   "https://docs.gitlab.com/user/project/integrations/webhooks/#create-a-secret-token",
-		Covers: "nothing: the token proves only that the sender knows it", Uncovered: "body, time"},
-	{Name: "mailgun", Primitive: "mailgun", Body: "json", FormEventType: Field{JSON: "event"},
-		EventID: Field{JSON: "event-data.id"}, EventType: Field{JSON: "event-data.event"},
-		Signature: "body `signature{timestamp,token,signature}` (JSON); legacy form fields `timestamp`, `token`, `signature` with `body_format: form`", Window: "±15m",
-		Setup:  "HTTP webhook signing key; `parent-signature` accepted; each token is bound to its whole body in Redis for 2 × tolerance, shared by all ingest replicas: the same body again is a retry, any other body is refused",
-		Docs:   "https://documentation.mailgun.com/docs/mailgun/user-manual/tracking-messages/#securing-webhooks",
-		Covers: "timestamp, token", Uncovered: "event data (a token is bound to its first body in Redis: other data with it is refused)"},
-	{Name: "linear", Primitive: "linear", Body: "json",
-		EventID: Field{Header: "Linear-Delivery"}, EventType: Field{Header: "Linear-Event"},
-		Signature: "`Linear-Signature` (hex) + body `webhookTimestamp`", Window: "±60s",
-		Setup:  "webhook signing secret",
-		Docs:   "https://linear.app/developers/webhooks#securing-webhooks",
-		Covers: "body (with its webhookTimestamp)", Uncovered: "URL, headers"},
-	// Zoom bodies carry no event id; event_ts plus the object id is not unique.
-	{Name: "zoom", Primitive: "zoom", Body: "json", Handshake: "endpoint.url_validation (POST, signed)",
-		EventType: Field{JSON: "event"},
-		Signature: "`x-zm-signature: v0=…`, `x-zm-request-timestamp`", Window: "±5m",
-		Setup:  "secret token; `endpoint.url_validation` answered",
-		Docs:   "https://developers.zoom.us/docs/api/webhooks/#verify-webhook-events",
-		Covers: "body, timestamp", Uncovered: "URL, other headers"},
-	{Name: "intercom", Primitive: "hmac-body", Body: "json",
-		Params:  Params{Headers: []string{"X-Hub-Signature"}, Prefix: "sha1=", Algorithm: "sha1"},
-		EventID: Field{JSON: "id"}, EventType: Field{JSON: "topic"},
-		Signature: "`X-Hub-Signature: sha1=…`", Window: "none",
-		Setup:  "the app's client secret",
-		Docs:   "https://developers.intercom.com/docs/references/webhooks/webhook-models#signed-notifications",
-		Covers: "body", Uncovered: "time"},
-	// A SendGrid POST is a batch of events: one delivery, one hookq event.
-	{Name: "sendgrid", Primitive: "sendgrid", Body: "json-array",
-		EventType: Field{JSON: "0.event"},
-		Signature: "`X-Twilio-Email-Event-Webhook-Signature` (ECDSA P-256), `…-Timestamp`", Window: "none (set `tolerance` to check)",
-		Setup:  "secret = verification public key (base64 DER)",
-		Docs:   "https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features",
-		Covers: "body, timestamp", Uncovered: "time unless tolerance is set"},
+// presetsYAML is the catalogue as data: every provider hookq verifies by
+// name, each an entry over a primitive, with a comment beside it where its
+// values need a reason. Its header says how to read it.
+//
+//go:embed presets.yaml
+var presetsYAML []byte
 
-	standardWebhooksPreset("openai", Field{JSON: "type"},
-		"secret `whsec_…` from the webhook's settings",
-		"https://platform.openai.com/docs/guides/webhooks"),
-	// The body is the prediction; its status is what changed.
-	standardWebhooksPreset("replicate", Field{JSON: "status"},
-		"secret `whsec_…` from `GET /v1/webhooks/default/secret`",
-		"https://replicate.com/docs/topics/webhooks/verify-webhook"),
-	// Each of the two headers is signed with one of the app's two keys:
-	// configure both as secrets. Box's SDK checks age only (10 minutes).
-	{Name: "box", Primitive: "hmac-timestamp", Body: "json",
-		Params: Params{Headers: []string{"Box-Signature-Primary", "Box-Signature-Secondary"}, Encoding: "base64",
-			Template: "{body}{timestamp}", TimestampHeader: "Box-Delivery-Timestamp", TimeLayout: time.RFC3339,
-			Tolerance: 10 * time.Minute, AllowFuture: true},
-		EventID: Field{Header: "Box-Delivery-Id"}, EventType: Field{JSON: "trigger"},
-		Setup:  "both signature keys as secrets (primary, secondary)",
-		Docs:   "https://developer.box.com/guides/webhooks/v2/signatures-v2/",
-		Covers: "body, delivery timestamp", Uncovered: "URL, delivery id"},
-	// X-Orb-Timestamp is an ISO time without a zone, read as UTC.
-	{Name: "orb", Primitive: "hmac-timestamp", Body: "json",
-		Params: Params{Headers: []string{"X-Orb-Signature"}, Fields: " =", SigKey: "v1", Template: "v1:{timestamp}:{body}",
-			TimestampHeader: "X-Orb-Timestamp", TimeLayout: "2006-01-02T15:04:05.999999999", Tolerance: 5 * time.Minute},
-		EventID: Field{JSON: "id"}, EventType: Field{JSON: "type"},
-		Setup:  "the endpoint's signing secret",
-		Docs:   "https://docs.withorb.com/integrations-and-exports/webhooks#webhooks-verification",
-		Covers: "body, timestamp", Uncovered: "URL"},
-	{Name: "modern-treasury", Primitive: "hmac-body", Body: "json",
-		Params:    Params{Headers: []string{"X-Signature"}},
-		EventType: Field{JSON: "event"},
-		Setup:     "the webhook key",
-		Docs:      "https://docs.moderntreasury.com/platform/reference/verifying-webhooks",
-		Covers:    "body", Uncovered: "time, X-Topic"},
-	{Name: "razorpay", Primitive: "hmac-body", Body: "json",
-		Params:  Params{Headers: []string{"X-Razorpay-Signature"}},
-		EventID: Field{Header: "X-Razorpay-Event-Id"}, EventType: Field{JSON: "event"},
-		Setup:  "the webhook secret set in the dashboard",
-		Docs:   "https://razorpay.com/docs/webhooks/validate-test/",
-		Covers: "body", Uncovered: "time, event id header"},
-	{Name: "coinbase-commerce", Primitive: "hmac-body", Body: "json",
-		Params:  Params{Headers: []string{"X-CC-Webhook-Signature"}},
-		EventID: Field{JSON: "event.id"}, EventType: Field{JSON: "event.type"},
-		Setup:  "the shared secret from the webhook settings",
-		Docs:   "https://docs.cdp.coinbase.com/commerce-onchain/docs/webhooks-security",
-		Covers: "body", Uncovered: "time"},
-	// A delivery is a batch of events: one hookq event.
-	{Name: "gocardless", Primitive: "hmac-body", Body: "json",
-		Params:    Params{Headers: []string{"Webhook-Signature"}},
-		EventType: Field{JSON: "events.0.resource_type"},
-		Setup:     "the endpoint's secret",
-		Docs:      "https://developer.gocardless.com/getting-started/staying-up-to-date-with-webhooks#staying-up-to-date-with-webhooks",
-		Covers:    "body", Uncovered: "time"},
-	// A delivery is a batch of events: one hookq event.
-	{Name: "pusher", Primitive: "hmac-body", Body: "json",
-		Params:    Params{Headers: []string{"X-Pusher-Signature"}},
-		EventType: Field{JSON: "events.0.name"},
-		Setup:     "the app secret",
-		Docs:      "https://pusher.com/docs/channels/server_api/webhooks/#authentication",
-		Covers:    "body (whose time_ms is the send time)", Uncovered: "X-Pusher-Key"},
-	{Name: "onfido", Primitive: "hmac-body", Body: "json",
-		Params:    Params{Headers: []string{"X-SHA2-Signature"}},
-		EventType: Field{JSON: "payload.action"},
-		Setup:     "the webhook token",
-		Docs:      "https://documentation.onfido.com/api/latest/#webhooks",
-		Covers:    "body", Uncovered: "time"},
-	// Sanity's toolkit checks no time window; t is signed.
-	{Name: "sanity", Primitive: "hmac-timestamp", Body: "json",
-		Params: Params{Headers: []string{"Sanity-Webhook-Signature"}, Fields: ",=", SigKey: "v1", TSKey: "t",
-			Encoding: "base64url", Template: "{timestamp}.{body}", Millis: true},
-		EventID: Field{Header: "Idempotency-Key"}, EventType: Field{Header: "Sanity-Operation"},
-		Setup:  "the webhook secret",
-		Docs:   "https://www.sanity.io/docs/webhooks#3de2d91d5c7d",
-		Covers: "body, timestamp", Uncovered: "time unless tolerance is set, operation header"},
-	// Webhooks API subscriptions sign with v1 (X-HubSpot-Signature-Version:
-	// v1): SHA-256 of client secret + body, a keyed digest, not an HMAC.
-	{Name: "hubspot", Primitive: "digest", Body: "json-array",
-		Params:  Params{Headers: []string{"X-HubSpot-Signature"}, Template: "{secret}{body}"},
-		EventID: Field{JSON: "0.eventId"}, EventType: Field{JSON: "0.subscriptionType"},
-		Setup:  "the app's client secret",
-		Docs:   "https://developers.hubspot.com/docs/api/webhooks/validating-requests",
-		Covers: "body", Uncovered: "time, URL (v3 signatures are not checked)"},
-	// SHA-1 unless the account is set to SHA-256 (set algorithm: sha256).
-	// Cloudinary's SDK checks age only, 2 hours.
-	{Name: "cloudinary", Primitive: "digest", Body: "json",
-		Params: Params{Headers: []string{"X-Cld-Signature"}, Algorithm: "sha1", AccountAlgorithm: true, Template: "{body}{timestamp}{secret}",
-			TimestampHeader: "X-Cld-Timestamp", Tolerance: 2 * time.Hour, AllowFuture: true},
-		EventType: Field{JSON: "notification_type"},
-		Setup:     "the API secret; `algorithm: sha256` if the account signs with SHA-256",
-		Docs:      "https://cloudinary.com/documentation/notifications#verifying_notification_signatures",
-		Covers:    "body, timestamp", Uncovered: "URL"},
-	{Name: "metronome", Primitive: "hmac-timestamp", Body: "json",
-		Params: Params{Headers: []string{"Metronome-Webhook-Signature"}, Template: "{timestamp}\n{body}",
-			TimestampHeader: "X-Metronome-Date", TimeLayout: http.TimeFormat, Tolerance: 5 * time.Minute},
-		EventID: Field{JSON: "id"}, EventType: Field{JSON: "type"},
-		Setup:  "the webhook secret",
-		Docs:   "https://docs.metronome.com/connect-metronome/webhooks/",
-		Covers: "body, date", Uncovered: "URL"},
-	// Balance Platform and Management API webhooks: the HMAC key is hex. Classic
-	// payment notifications sign fields inside the body and are not covered.
-	{Name: "adyen-platform", Primitive: "hmac-body", Body: "json",
-		Params:    Params{Headers: []string{"HmacSignature"}, Encoding: "base64", SecretEncoding: "hex"},
-		EventType: Field{JSON: "type"},
-		Setup:     "the HMAC key (hex), as shown by Adyen",
-		Docs:      "https://docs.adyen.com/development-resources/webhooks/verify-hmac-signatures/",
-		Covers:    "body", Uncovered: "time"},
-	// EasyPost normalises the secret to Unicode NFKD before keying.
-	{Name: "easypost", Primitive: "hmac-body", Body: "json",
-		Params:  Params{Headers: []string{"X-Hmac-Signature"}, Prefix: "hmac-sha256-hex=", SecretEncoding: "nfkd"},
-		EventID: Field{JSON: "id"}, EventType: Field{JSON: "description"},
-		Setup:  "the webhook secret",
-		Docs:   "https://docs.easypost.com/guides/webhooks-guide#hmac-validation",
-		Covers: "body", Uncovered: "time"},
-	// Signature V2 covers the URL (scheme, host, path) and a nonce only; set
-	// url without its query.
-	{Name: "plivo", Primitive: "hmac-url", Body: "form",
-		Params: Params{Headers: []string{"X-Plivo-Signature-V2"}, Encoding: "base64", Template: "{url}{id}",
-			IDHeader: "X-Plivo-Signature-V2-Nonce"},
-		Setup:  "auth token; set `url` to the callback URL without its query",
-		Docs:   "https://www.plivo.com/docs/voice/concepts/signature-validation",
-		Covers: "URL without query, nonce", Uncovered: "body, time"},
-	svixPreset("clerk", Field{JSON: "type"},
-		"signing secret `whsec_…`",
-		"https://clerk.com/docs/webhooks/verify-webhooks"),
-	svixPreset("resend", Field{JSON: "type"},
-		"signing secret `whsec_…`",
-		"https://resend.com/docs/dashboard/webhooks/verify-webhooks-requests"),
-	{Name: "telnyx", Primitive: "asymmetric", Body: "json",
-		Params: Params{KeyType: "ed25519", Headers: []string{"Telnyx-Signature-Ed25519"}, Encoding: "base64",
-			Template: "{timestamp}|{body}", TimestampHeader: "Telnyx-Timestamp", Tolerance: 5 * time.Minute},
-		EventID: Field{JSON: "data.id"}, EventType: Field{JSON: "data.event_type"},
-		Setup:  "the account's public key (base64) from Mission Control",
-		Docs:   "https://developers.telnyx.com/docs/messaging/messages/receiving-webhooks#webhook-signing",
-		Covers: "body, timestamp", Uncovered: "URL"},
-	// A delivery is a batch of events: one hookq event, named by its first.
-	{Name: "line", Primitive: "hmac-body", Body: "json",
-		Params:  Params{Headers: []string{"X-Line-Signature"}, Encoding: "base64"},
-		EventID: Field{JSON: "events.0.webhookEventId"}, EventType: Field{JSON: "events.0.type"},
-		Setup:  "the channel secret",
-		Docs:   "https://developers.line.biz/en/reference/messaging-api/#signature-validation",
-		Covers: "body", Uncovered: "time"},
-	// Buildkite's SDK checks no time window; the timestamp is signed.
-	{Name: "buildkite", Primitive: "hmac-timestamp", Body: "json",
-		Params: Params{Headers: []string{"X-Buildkite-Signature"}, Fields: ",=", TSKey: "timestamp", SigKey: "signature",
-			Template: "{timestamp}.{body}"},
-		EventType: Field{Header: "X-Buildkite-Event"},
-		Setup:     "the webhook token, with signed deliveries chosen in Buildkite",
-		Docs:      "https://buildkite.com/docs/apis/webhooks#webhook-signature",
-		Covers:    "body, timestamp", Uncovered: "time unless tolerance is set, event header"},
-	// Several v1= signatures, comma-separated, while a secret rotates.
-	{Name: "pagerduty", Primitive: "hmac-body", Body: "json",
-		Params:  Params{Headers: []string{"X-PagerDuty-Signature"}, Fields: ",=", SigKey: "v1"},
-		EventID: Field{JSON: "event.id"}, EventType: Field{JSON: "event.event_type"},
-		Setup:  "the webhook subscription's secret",
-		Docs:   "https://developer.pagerduty.com/docs/webhooks/webhook-signatures/",
-		Covers: "body", Uncovered: "time"},
-	{Name: "telegram", Primitive: "shared-secret", Body: "json",
-		Params:  Params{Scheme: "header", Headers: []string{"X-Telegram-Bot-Api-Secret-Token"}},
-		EventID: Field{JSON: "update_id"},
-		Setup:   "the secret_token passed to setWebhook",
-		Docs:    "https://core.telegram.org/bots/api#setwebhook",
-		Covers:  "nothing: the token proves only that the sender knows it", Uncovered: "body, time"},
-	// Basic credentials set in the webhook URL (https://user:pass@host/…).
-	{Name: "postmark", Primitive: "shared-secret", Body: "json",
-		Params:    Params{Scheme: "basic"},
-		EventType: Field{JSON: "RecordType"},
-		Setup:     "user:password, as put in the webhook URL at Postmark",
-		Docs:      "https://postmarkapp.com/developer/webhooks/webhooks-overview#protecting-your-webhook",
-		Covers:    "nothing: the credentials prove only that the sender knows them", Uncovered: "body, time"},
-	// The header name is chosen when the hook is created; Authorization is
-	// Okta's example. The one-time GET verification is answered.
-	{Name: "okta", Primitive: "shared-secret", Body: "json", Handshake: "X-Okta-Verification-Challenge (GET, unauthenticated)",
-		Params:  Params{Scheme: "header", Headers: []string{"Authorization"}, Challenge: "okta"},
-		EventID: Field{JSON: "data.events.0.uuid"}, EventType: Field{JSON: "data.events.0.eventType"},
-		Setup:  "the authorization header value set on the event hook",
-		Docs:   "https://developer.okta.com/docs/concepts/event-hooks/#one-time-verification-request",
-		Covers: "nothing: the header value proves only that the sender knows it", Uncovered: "body, time"},
-	standardWebhooksPreset("lithic", Field{JSON: "event_type"},
-		"the webhook's secret `whsec_…`",
-		"https://docs.lithic.com/docs/events-api#verifying-webhooks"),
-	// The envelope's type is "event"; what happened is data.type.
-	standardWebhooksPreset("anthropic", Field{JSON: "data.type"},
-		"the webhook signing key `whsec_…`",
-		"https://docs.anthropic.com/en/api/webhooks"),
-}
+// catalogue is every provider hookq verifies by name, in the order of
+// presets.yaml. A bad file fails every binary at start-up, and every test.
+var catalogue = func() []Preset {
+	all, err := decodeCatalogue(presetsYAML)
+	if err != nil {
+		panic(err)
+	}
+	return all
+}()
 
-// standardWebhooksPreset is a provider that signs with Standard Webhooks
-// under the webhook-* headers: what is covered and the message id are the
-// scheme's; the event type field, the setup words and the docs its own.
-func standardWebhooksPreset(name string, eventType Field, setup, docs string) Preset {
-	return Preset{Name: name, Primitive: "standardwebhooks", Body: "json",
-		EventID: Field{Header: "webhook-id"}, EventType: eventType,
-		Setup: setup, Docs: docs,
-		Covers: "body, timestamp, message id", Uncovered: "URL, other headers"}
-}
-
-// svixPreset is standardWebhooksPreset for a provider that sends through
-// Svix under the svix-* headers.
-func svixPreset(name string, eventType Field, setup, docs string) Preset {
-	p := standardWebhooksPreset(name, eventType, setup, docs)
-	p.Primitive, p.EventID = "svix", Field{Header: "svix-id"}
-	return p
+// decodeCatalogue reads a catalogue strictly: a key that names no field of
+// Preset, Params or Field is an error, so a misspelt parameter cannot leave
+// a provider silently on a default.
+func decodeCatalogue(b []byte) ([]Preset, error) {
+	var doc struct {
+		// Templates hold the fixed part of providers sharing a scheme; the
+		// entries take them by YAML merge (<<: *name).
+		Templates map[string]Preset `yaml:"templates"`
+		Presets   []Preset          `yaml:"presets"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("verify: presets.yaml: %w", err)
+	}
+	return doc.Presets, nil
 }

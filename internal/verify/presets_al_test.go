@@ -68,7 +68,7 @@ var kontentBody = strings.ReplaceAll(`{
 // Flagsmith's docs.
 const flagsmithBody = `{"data":{"changed_by":"user@domain.com","timestamp":"2021-06-18T07:50:26.595298Z"},"event_type":"FLAG_UPDATED"}`
 
-// katsAL are the known answers of the presets in presets_al.go, and of the
+// katsAL are the known answers of the presets in presets.yaml named a to l, and of the
 // older a-to-l presets that had none.
 func katsAL(tb testing.TB) []kat {
 	tb.Helper()

@@ -9,7 +9,7 @@ import (
 	"github.com/hookq/hookq/internal/verify"
 )
 
-// katsMZ are the known answers of the presets in presets_mz.go, and of the
+// katsMZ are the known answers of the presets in presets.yaml named m to z, and of the
 // older m–z presets that had none (mailgun, shopify).
 func katsMZ(tb testing.TB) []kat {
 	tb.Helper()

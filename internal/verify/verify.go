@@ -1,6 +1,6 @@
 // Package verify checks provider signatures over the raw request bytes.
 //
-// Every provider is a preset in the catalogue (presets.go): data over one of
+// Every provider is a preset in the catalogue (presets.yaml): data over one of
 // a few primitives, each a small file implementing Verifier, and every one
 // passes the shared conformance suite in verifytest. Verify never panics on hostile
 // input and its errors never contain a secret or an expected signature.
@@ -83,9 +83,9 @@ type Spec struct {
 // (dot-separated keys, numeric segments index arrays). The zero Field means
 // "none": for an id, sha256 of the body is used.
 type Field struct {
-	Header string
-	JSON   string
-	Else   *Field // tried when this location is absent
+	Header string `yaml:"header,omitempty"`
+	JSON   string `yaml:"json,omitempty"`
+	Else   *Field `yaml:"else,omitempty"` // tried when this location is absent
 }
 
 // IsZero reports whether f names no location.
