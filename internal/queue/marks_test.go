@@ -19,7 +19,7 @@ var oneRoute = []webhook.Task{{Route: "app", MaxRetry: 3, Timeout: 15 * time.Sec
 // accepted without a second task; another delivery of the event (another
 // nonce) is a duplicate.
 func TestMarkNonceRetry(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	q := queue.NewEnqueuer(rdb)
 	nonce := queue.NewNonce()
@@ -51,7 +51,7 @@ func TestMarkNonceRetry(t *testing.T) {
 // (across bucket boundaries), accepted again once 1.25 × the window has
 // passed, and the buckets are gone by then.
 func TestMarkWindow(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	q := queue.NewEnqueuer(rdb)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
@@ -99,7 +99,7 @@ func TestMarkWindow(t *testing.T) {
 // Marks written before the bucketed layout (one key per event) still count
 // until they expire, nonce included.
 func TestMarkLegacyKey(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	q := queue.NewEnqueuer(rdb)
 	rdb.Set(ctx, "hookq:{webhooks}:seen:stripe:evt_old", "42", time.Hour)
@@ -120,7 +120,7 @@ func TestMarkLegacyKey(t *testing.T) {
 // Many marks of one source stay listpack-encoded (the compact form the
 // layout is for) with Redis's default limits, and Seen finds each.
 func TestMarkBucketsCompact(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	q := queue.NewEnqueuer(rdb)
 	const n = 3000

@@ -29,8 +29,7 @@ var twoRoutes = []webhook.Task{{Route: "app", MaxRetry: 3, Timeout: 15 * time.Se
 // Tasks written by the script must be exactly what Asynq itself reads:
 // the Inspector decodes them and a real Server processes them.
 func TestCompatibleWithAsynq(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client()
+	rdb := redistest.Client(t)
 	q := queue.NewEnqueuer(rdb)
 	ev := event("evt_compat")
 	out, err := q.Enqueue(context.Background(), ev, time.Hour, twoRoutes, map[string]string{"traceparent": "00-abc-def-01"})
@@ -97,7 +96,7 @@ func TestCompatibleWithAsynq(t *testing.T) {
 }
 
 func TestDuplicate(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	q := queue.NewEnqueuer(rdb)
 	ctx := context.Background()
 	if out, err := q.Enqueue(ctx, event("evt_1"), time.Hour, twoRoutes, nil); err != nil || out {
@@ -126,7 +125,7 @@ func TestDuplicate(t *testing.T) {
 }
 
 func TestConcurrentIdenticalDeliveries(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	q := queue.NewEnqueuer(rdb)
 	var accepted, dup atomic.Int32
 	var wg sync.WaitGroup
@@ -189,7 +188,7 @@ func TestUnavailable(t *testing.T) {
 // event exists in any state a redelivery is a duplicate; once an operator
 // deleted it and the window has passed, the provider's redelivery is new.
 func TestDedupeLifecycleAfterDelete(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	q := queue.NewEnqueuer(rdb)
 	one := []webhook.Task{{Route: "app", Timeout: 5 * time.Second}}
@@ -215,7 +214,7 @@ func TestDedupeLifecycleAfterDelete(t *testing.T) {
 
 // Each route's task carries only that route's kept headers.
 func TestPerRouteHeaders(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	ev := event("evt_hdr")
 	tasks := []webhook.Task{
