@@ -42,11 +42,9 @@ type endpoint struct {
 // chaos test's) and nothing else.
 func newDeployment(t *testing.T, concurrency int, routes []routeSpec) *deployment {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "hookq-chaos-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &cluster{t: t, dir: dir}
+	c := newCluster(t)
+	// Runs before newCluster's cleanup decides on the directory: kills what
+	// the deployment started and, on failure, prints the logs' tails.
 	t.Cleanup(func() {
 		c.mu.Lock()
 		procs := c.procs
@@ -57,23 +55,14 @@ func newDeployment(t *testing.T, concurrency int, routes []routeSpec) *deploymen
 				<-p.done
 			}
 		}
-		if os.Getenv("HOOKQ_CHAOS_KEEP") == "1" && !t.Failed() {
-			t.Logf("logs and configs kept in %s (HOOKQ_CHAOS_KEEP=1)", dir)
-			return
-		}
 		if t.Failed() {
 			for _, p := range procs {
 				if !p.killed || p.err != nil {
 					t.Logf("--- %s (%s) ---\n%s", p.name, p.logPath, tailFile(p.logPath, 3000))
 				}
 			}
-			t.Logf("logs and configs kept in %s", dir)
-			return
 		}
-		os.RemoveAll(dir)
 	})
-	c.redis = redistest.Start(t, redistest.WithAOF())
-	c.env = append(os.Environ(), "REDIS_URL="+c.redis.URL(), "CHAOS_SECRET="+chaosSecret, "HOOKQ_CONFIG=")
 	return &deployment{cluster: c, routes: routes, concurrency: concurrency}
 }
 

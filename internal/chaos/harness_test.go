@@ -181,15 +181,18 @@ type clusterOpts struct {
 	spool       bool // ingest with a local spool
 }
 
-func startCluster(t *testing.T, o clusterOpts, sent *sync.Map) *cluster {
+// newCluster makes the directory for configs and logs (kept when the test
+// fails or HOOKQ_CHAOS_KEEP=1) and starts a private Redis (AOF, appendfsync
+// always); the processes' environment points at it.
+func newCluster(t *testing.T) *cluster {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "hookq-chaos-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &cluster{t: t, dir: dir}
-	// Runs after each process's own cleanup has killed it and, on failure,
-	// printed its log's tail.
+	// Runs after each process has been killed and, on failure, its log's
+	// tail printed.
 	t.Cleanup(func() {
 		switch {
 		case t.Failed():
@@ -201,14 +204,20 @@ func startCluster(t *testing.T, o clusterOpts, sent *sync.Map) *cluster {
 		}
 	})
 	c.redis = redistest.Start(t, redistest.WithAOF())
+	c.env = append(os.Environ(), "REDIS_URL="+c.redis.URL(), "CHAOS_SECRET="+chaosSecret)
+	c.env = append(c.env, "HOOKQ_CONFIG=") // the -config flag decides
+	return c
+}
+
+func startCluster(t *testing.T, o clusterOpts, sent *sync.Map) *cluster {
+	t.Helper()
+	c := newCluster(t)
 	c.sink = newSink(t, sent, o.failRate, o.slowRate, o.slow)
 	pub, adm := redistest.FreePort(t), redistest.FreePort(t)
 	c.ingestURL = fmt.Sprintf("http://127.0.0.1:%d", pub)
 	c.ingestAdm = fmt.Sprintf("http://127.0.0.1:%d", adm)
-	c.env = append(os.Environ(), "REDIS_URL="+c.redis.URL(), "CHAOS_SECRET="+chaosSecret)
-	c.env = append(c.env, "HOOKQ_CONFIG=") // the -config flag decides
 	if o.spool {
-		c.spoolDir = filepath.Join(dir, "spool")
+		c.spoolDir = filepath.Join(c.dir, "spool")
 	}
 	// One config per process: worker.admin_listen differs per worker.
 	ingestCfg := c.writeConfig("ingest.yaml", pub, adm, redistest.FreePort(t), o.concurrency)
