@@ -128,6 +128,14 @@ func sha1Hex(key string, parts ...string) string {
 
 func sha256B64(key string, parts ...string) string { return macB64(sha256.New, key, parts...) }
 
+// tokenIn is the Sign of a scheme whose secret travels as is in header: a
+// shared token, not a signature of the body.
+func tokenIn(header string) func(testing.TB, verify.Secret, []byte, time.Time) (http.Header, string) {
+	return func(_ testing.TB, s verify.Secret, _ []byte, _ time.Time) (http.Header, string) {
+		return hdr(header, string(s)), ""
+	}
+}
+
 // b64ToHex and hexToB64 re-encode a signature for ErrWrongEncoding.
 // reencoded is a ReEncode for a scheme that accepts one signature encoding:
 // it rewrites header's value after its literal prefix with conv (b64ToHex or

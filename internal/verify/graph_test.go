@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/hookq/hookq/internal/verify"
 	"github.com/hookq/hookq/internal/verify/verifytest"
@@ -30,12 +29,10 @@ func graphBody(clientState *string, body []byte) []byte {
 // secret, carried in the body, which it does not sign.
 func graphCase() verifytest.Case {
 	return verifytest.Case{
-		Spec:    verify.Spec{Type: "microsoft-graph"},
-		Secrets: [2]verify.Secret{"secretClientValue", "otherClientValue"},
-		Wrong:   "wrongClientValue",
-		Sign: func(_ testing.TB, s verify.Secret, _ []byte, _ time.Time) (http.Header, string) {
-			return hdr("Clientstate", string(s)), ""
-		},
+		Spec:             verify.Spec{Type: "microsoft-graph"},
+		Secrets:          [2]verify.Secret{"secretClientValue", "otherClientValue"},
+		Wrong:            "wrongClientValue",
+		Sign:             tokenIn("Clientstate"),
 		SignatureHeaders: []string{"Clientstate"},
 		BodyNotSigned:    true,
 		Body:             []byte(`{"id":"AAMkAGUw","subject":"hello"}`),
