@@ -226,14 +226,15 @@ func presetKATs(tb testing.TB) []kat {
 // documented are the shared-secret presets: no signature, so no vector; the
 // test sends the header exactly as the provider's docs describe it.
 func documented() []kat {
-	return []kat{{
-		preset:  "telegram",
-		source:  "https://core.telegram.org/bots/api#setwebhook (header X-Telegram-Bot-Api-Secret-Token carries secret_token)",
-		secrets: []verify.Secret{"my_secret-TOKEN_1"},
-		header:  hdr("X-Telegram-Bot-Api-Secret-Token", "my_secret-TOKEN_1"),
-		body:    `{"update_id":10000,"message":{"message_id":1,"text":"/start"}}`,
-		notBody: true,
-	},
+	return []kat{
+		{
+			preset:  "telegram",
+			source:  "https://core.telegram.org/bots/api#setwebhook (header X-Telegram-Bot-Api-Secret-Token carries secret_token)",
+			secrets: []verify.Secret{"my_secret-TOKEN_1"},
+			header:  hdr("X-Telegram-Bot-Api-Secret-Token", "my_secret-TOKEN_1"),
+			body:    `{"update_id":10000,"message":{"message_id":1,"text":"/start"}}`,
+			notBody: true,
+		},
 		// RFC 7617's example credentials, sent as Postmark sends the ones in
 		// the webhook URL.
 		basicKAT("postmark", "https://postmarkapp.com/developer/webhooks/webhooks-overview#protecting-your-webhook (Basic auth from the URL; credentials from RFC 7617 section 2)",
@@ -245,7 +246,8 @@ func documented() []kat {
 			header:  hdr("Authorization", "my-shared-secret"),
 			body:    `{"eventType":"com.okta.event_hook","data":{"events":[{"uuid":"b4c2f1","eventType":"user.session.start"}]}}`,
 			notBody: true,
-		}}
+		},
+	}
 }
 
 // handWritten are the presets whose tests live in their scheme's own test
