@@ -20,7 +20,6 @@ import (
 // its usage errors.
 func TestReconcileCommand(t *testing.T) {
 	srv := redistest.Start(t)
-	rdb := srv.Client()
 	event := fmt.Sprintf(`{"id":"evt_cli","object":"event","created":%d,"type":"payment_intent.succeeded","data":{"object":{}}}`, time.Now().Add(-time.Hour).Unix())
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer sk_test_cli" {
@@ -52,6 +51,7 @@ routes:
 		err := run(context.Background(), append([]string{"reconcile", "-config", cfg}, args...), getenv, &out, &errOut)
 		return out.String() + errOut.String(), err
 	}
+	rdb := srv.Client()
 	pending := func() int64 { return rdb.LLen(context.Background(), "asynq:{webhooks}:pending").Val() }
 
 	out, err := reconcile("-source", "stripe", "-since", "24h", "-dry-run")

@@ -16,7 +16,6 @@ import (
 
 	"github.com/hookq/hookq/internal/ctl/ctltest"
 	"github.com/hookq/hookq/internal/queue"
-	"github.com/hookq/hookq/internal/redisconn"
 	"github.com/hookq/hookq/internal/redistest"
 	"github.com/hookq/hookq/internal/webhook"
 )
@@ -122,7 +121,6 @@ func checkShardStats(t *testing.T, got statsJSON, names []string, want shardCoun
 func TestStatsShards(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := srv.Client()
-	defer rdb.Close()
 	shards := queue.NewShards(3)
 	names := shards.Names()
 
@@ -177,12 +175,7 @@ func TestStatsShardsCluster(t *testing.T) {
 		t.Skip("starts a 6-node Redis Cluster")
 	}
 	c := redistest.StartCluster(t, 0)
-	spec, _ := redisconn.Parse(c.URL())
-	rdb, err := spec.Client(redisconn.Tuning{DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, PoolSize: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rdb.Close()
+	rdb := c.Client(t, 4)
 	shards := queue.NewShards(3)
 	masters := map[string]bool{}
 	for _, n := range shards.Names() {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/hookq/hookq/internal/ctl"
 	"github.com/hookq/hookq/internal/queue"
-	"github.com/hookq/hookq/internal/redisconn"
 	"github.com/hookq/hookq/internal/redistest"
 	"github.com/hookq/hookq/internal/webhook"
 )
@@ -20,13 +19,7 @@ import (
 // (list, show, replay), marks counted on every master, and Inspect finding
 // an event's mark and tasks by scanning every master.
 func TestClusterShards(t *testing.T) {
-	c := redistest.StartCluster(t, 0)
-	spec, _ := redisconn.Parse(c.URL())
-	rdb, err := spec.Client(redisconn.Tuning{DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, PoolSize: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rdb.Close()
+	rdb := redistest.StartCluster(t, 0).Client(t, 8)
 	ctx := context.Background()
 	shards := queue.NewShards(3)
 	q := queue.NewEnqueuer(rdb).WithShards(shards)

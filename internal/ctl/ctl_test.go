@@ -118,7 +118,7 @@ func TestArchivedDecodes(t *testing.T) {
 }
 
 func TestArchivedEmptyRedis(t *testing.T) {
-	c := ctl.New(redistest.Start(t).Client(), ctl.Topology{})
+	c := ctl.New(redistest.Client(t), ctl.Topology{})
 	got, err := c.Archived(context.Background(), ctl.Filter{})
 	if err != nil || len(got) != 0 {
 		t.Fatalf("Archived on a fresh Redis = %v, %v; want nothing, no error", got, err)
@@ -268,7 +268,7 @@ func TestInspect(t *testing.T) {
 		{name: "ScanWithSource", topo: ctl.Topology{}, eventID: "gh_1", source: "github", marks: []string{"github"}, routes: []route{{"ci", "archived"}}, verdict: "tasks exist (ci: archived)", scanned: true},
 		{name: "ScanFinished", topo: ctl.Topology{}, eventID: ctltest.Done, marks: []string{"stripe"}, verdict: "processed (or deduped) — task finished; Asynq keeps no succeeded task", scanned: true},
 	}
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	ctltest.Seed(t, rdb)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

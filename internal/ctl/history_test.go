@@ -23,8 +23,7 @@ import (
 // real Asynq server with history on: a delivered event stays as a completed
 // task whose result is the destination's answer, and Inspect shows it.
 func TestHistoryRecordsForwardOutcome(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client()
+	rdb := redistest.Client(t)
 	var calls atomic.Int32
 	dest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Hookq-Event-Id") == "evt_flaky" && calls.Add(1) == 1 {

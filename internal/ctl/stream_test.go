@@ -19,7 +19,7 @@ import (
 // after its archived task is gone (trimmed by Asynq or deleted), and never
 // while the task still exists.
 func TestExportedAndRestore(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	ev := &webhook.Event{Source: "stripe", ID: "evt_gone", Type: "charge.refunded", Body: []byte(`{"id":"evt_gone"}`),
 		ContentType: "application/json", ReceivedAt: time.Unix(1_750_000_000, 0).UTC()}

@@ -27,6 +27,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hookq/hookq/internal/verify/verifytest"
 )
 
 // snsEndpoint stands in for sns.us-east-1.amazonaws.com: a TLS server with
@@ -147,26 +149,11 @@ func pemBlock(typ string, der []byte) []byte {
 	return b.Bytes()
 }
 
-// message is an SNS delivery signed as AWS documents it: "Key\nValue\n"
-// over the type's keys in order, RSA PKCS#1 v1.5 SHA-256 (version 2).
+// message is an SNS delivery signed as AWS documents it, SignatureVersion 2
+// (RSA PKCS#1 v1.5 over SHA-256; see verifytest.SNSSignature).
 func (e *snsEndpoint) message(t *testing.T, m map[string]string) []byte {
 	t.Helper()
-	keys := []string{"Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"}
-	if m["Type"] != "Notification" {
-		keys = []string{"Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"}
-	}
-	var s strings.Builder
-	for _, k := range keys {
-		if v, ok := m[k]; ok {
-			s.WriteString(k + "\n" + v + "\n")
-		}
-	}
-	d := sha256.Sum256([]byte(s.String()))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, e.key, crypto.SHA256, d[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	m["SignatureVersion"], m["Signature"], m["SigningCertURL"] = "2", base64.StdEncoding.EncodeToString(sig), "https://"+snsHostname+snsCertPath
+	m["SignatureVersion"], m["Signature"], m["SigningCertURL"] = "2", verifytest.SNSSignature(t, e.key, m), "https://"+snsHostname+snsCertPath
 	b, _ := json.Marshal(m)
 	return b
 }

@@ -25,7 +25,7 @@ func nolog(string, ...any) {}
 // The seed handlers against a real Redis store: effects happen once however
 // often, and however concurrently, a task runs.
 func TestSeedHandlers(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	h := handlers.Seed(store.New(rdb), store.NewOnce(rdb, 0, 0), nolog)
 	ctx := context.Background()
 
@@ -79,7 +79,7 @@ func TestSeedHandlers(t *testing.T) {
 }
 
 func TestBadEventsArePermanent(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	h := handlers.Seed(store.New(rdb), store.NewOnce(rdb, 0, 0), nolog)
 	for name, e := range map[string]*webhook.Event{
 		"NotJSON":     {ID: "x", Body: []byte("nope")},
@@ -102,7 +102,7 @@ func TestBadEventsArePermanent(t *testing.T) {
 // TestRecordsAreJSON: a value the provider chose may hold a control
 // character or a quote; each record stays valid JSON that reads back as sent.
 func TestRecordsAreJSON(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	h := handlers.Seed(store.New(rdb), store.NewOnce(rdb, 0, 0), nolog)
 	ctx := context.Background()
 	const odd = "ev\x01t\"\\\u2028é"
@@ -136,7 +136,7 @@ func TestRecordsAreJSON(t *testing.T) {
 // TestExamples: each demo event is one its Seed handler processes, with the
 // effects the seed promises: a 5000 PKR payment, a high-value order.
 func TestExamples(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	h := handlers.Seed(store.New(rdb), store.NewOnce(rdb, 0, 0), nolog)
 	ctx := context.Background()
 	examples := handlers.Examples("run1")

@@ -40,9 +40,7 @@ func gauges(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 func TestQueueCollectorPerShard(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := srv.Client()
-	defer rdb.Close()
-	shards := queue.NewShards(3)
-	names := shards.Names()
+	names := queue.NewShards(3).Names()
 	cl := asynq.NewClientFromRedisClient(rdb)
 	for i, n := range []int{2, 1} { // shard 0: 2 tasks, shard 1: 1, shard 2: none
 		for k := range n {

@@ -21,10 +21,8 @@ import (
 // accepted however the requests were batched, also when a batch holds
 // several deliveries of one event, and also after Redis lost its scripts.
 func TestPipelinedEnqueues(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client()
+	rdb, q := newEnqueuer(t)
 	ctx := context.Background()
-	q := queue.NewEnqueuer(rdb)
 	for round, flush := range []bool{false, true} {
 		if flush {
 			rdb.ScriptFlush(ctx) // every queued EVALSHA now meets NOSCRIPT

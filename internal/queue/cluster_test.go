@@ -10,7 +10,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/hookq/hookq/internal/queue"
-	"github.com/hookq/hookq/internal/redisconn"
 	"github.com/hookq/hookq/internal/redistest"
 	"github.com/hookq/hookq/internal/webhook"
 )
@@ -21,15 +20,7 @@ import (
 // refused, and a real Asynq server on the cluster client drains every shard.
 func TestClusterShards(t *testing.T) {
 	c := redistest.StartCluster(t, 0)
-	spec, err := redisconn.Parse(c.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb, err := spec.Client(redisconn.Tuning{DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, PoolSize: 16})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rdb.Close()
+	rdb := c.Client(t, 16)
 	ctx := context.Background()
 	shards := queue.NewShards(3)
 	masters := map[string]string{}

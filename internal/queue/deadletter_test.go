@@ -22,7 +22,7 @@ import (
 // Record's trim prediction is checked against what a real Asynq server then
 // does when it archives the task: the predicted ids are exactly those gone.
 func TestDeadLetterTrimPrediction(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	archived := "asynq:{" + queue.Queue + "}:archived"
 	now := time.Now()
@@ -102,7 +102,7 @@ func TestDeadLetterTrimPrediction(t *testing.T) {
 // each reported, the newest is always kept, and the byte count matches what
 // the stream holds.
 func TestDeadLetterStreamBounded(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	const maxBytes = 64 << 10
 	dl := queue.NewDeadLetters(rdb, queue.DeadLetterLimits{MaxBytes: maxBytes, MaxEntries: 50})
@@ -164,7 +164,7 @@ func TestDeadLetterStreamBounded(t *testing.T) {
 // A payload that does not decode is kept as it was, with what its task id
 // says about it.
 func TestDeadLetterUndecodable(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	raw := []byte("\x00not an envelope")
 	if _, err := queue.NewDeadLetters(rdb, queue.DeadLetterLimits{}).Record(ctx, webhook.DeadLetter{TaskID: "seed:app:evt:1", Route: "app",

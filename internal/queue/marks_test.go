@@ -7,21 +7,28 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/hookq/hookq/internal/queue"
-	"github.com/hookq/hookq/internal/redistest"
 	"github.com/hookq/hookq/internal/webhook"
 )
 
 var oneRoute = []webhook.Task{{Route: "app", MaxRetry: 3, Timeout: 15 * time.Second}}
 
+// wantPending fails t unless the unsharded queue holds n pending tasks.
+func wantPending(t *testing.T, rdb *redis.Client, n int64, when string) {
+	t.Helper()
+	if got := rdb.LLen(context.Background(), queue.PendingKey(queue.Queue)).Val(); got != n {
+		t.Fatalf("%s: pending = %d, want %d", when, got, n)
+	}
+}
+
 // A retry of an attempt whose answer was lost (same nonce) is answered
 // accepted without a second task; another delivery of the event (another
 // nonce) is a duplicate.
 func TestMarkNonceRetry(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb, q := newEnqueuer(t)
 	ctx := context.Background()
-	q := queue.NewEnqueuer(rdb)
 	nonce := queue.NewNonce()
 	for i := range 2 {
 		if dup, err := q.Enqueue(queue.WithNonce(ctx, nonce), event("evt_n"), time.Hour, oneRoute, nil); err != nil || dup {
@@ -31,9 +38,7 @@ func TestMarkNonceRetry(t *testing.T) {
 	if dup, err := q.Enqueue(queue.WithNonce(ctx, queue.NewNonce()), event("evt_n"), time.Hour, oneRoute, nil); err != nil || !dup {
 		t.Fatalf("another delivery: dup %v, %v", dup, err)
 	}
-	if n := rdb.LLen(ctx, queue.PendingKey(queue.Queue)).Val(); n != 1 {
-		t.Fatalf("pending = %d, want 1", n)
-	}
+	wantPending(t, rdb, 1, "after both deliveries")
 	// A retry still recognises its nonce once the task is gone (done):
 	// the mark alone answers.
 	if err := asynq.NewInspectorFromRedisClient(rdb).DeleteTask(queue.Queue, webhook.TaskID("stripe", "app", "evt_n")); err != nil {
@@ -42,18 +47,15 @@ func TestMarkNonceRetry(t *testing.T) {
 	if dup, err := q.Enqueue(queue.WithNonce(ctx, nonce), event("evt_n"), time.Hour, oneRoute, nil); err != nil || dup {
 		t.Fatalf("retry after the task finished: dup %v, %v", dup, err)
 	}
-	if n := rdb.LLen(ctx, queue.PendingKey(queue.Queue)).Val(); n != 0 {
-		t.Fatalf("the retry wrote a task: pending = %d", n)
-	}
+	wantPending(t, rdb, 0, "after the retry of a finished task")
 }
 
 // The window is honoured: a delivery is a duplicate for at least the window
 // (across bucket boundaries), accepted again once 1.25 × the window has
 // passed, and the buckets are gone by then.
 func TestMarkWindow(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb, q := newEnqueuer(t)
 	ctx := context.Background()
-	q := queue.NewEnqueuer(rdb)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	const window = 400 * time.Millisecond
 	ids := []string{"evt_w0", "evt_w1", "evt_w2", "evt_w3"}
@@ -99,9 +101,8 @@ func TestMarkWindow(t *testing.T) {
 // Marks written before the bucketed layout (one key per event) still count
 // until they expire, nonce included.
 func TestMarkLegacyKey(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb, q := newEnqueuer(t)
 	ctx := context.Background()
-	q := queue.NewEnqueuer(rdb)
 	rdb.Set(ctx, "hookq:{webhooks}:seen:stripe:evt_old", "42", time.Hour)
 	if dup, err := q.Enqueue(queue.WithNonce(ctx, "7"), event("evt_old"), time.Hour, oneRoute, nil); err != nil || !dup {
 		t.Fatalf("another nonce: dup %v, %v", dup, err)
@@ -112,17 +113,14 @@ func TestMarkLegacyKey(t *testing.T) {
 	if seen, err := q.Seen(ctx, "stripe", "evt_old", time.Hour, nil); err != nil || !seen {
 		t.Fatalf("Seen: %v, %v", seen, err)
 	}
-	if n := rdb.LLen(ctx, queue.PendingKey(queue.Queue)).Val(); n != 0 {
-		t.Fatalf("pending = %d, want 0", n)
-	}
+	wantPending(t, rdb, 0, "after legacy marks answered")
 }
 
 // Many marks of one source stay listpack-encoded (the compact form the
 // layout is for) with Redis's default limits, and Seen finds each.
 func TestMarkBucketsCompact(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb, q := newEnqueuer(t)
 	ctx := context.Background()
-	q := queue.NewEnqueuer(rdb)
 	const n = 3000
 	for i := range n {
 		if dup, err := q.Enqueue(ctx, event("evt_"+strconv.Itoa(i)), time.Hour, oneRoute, nil); err != nil || dup {

@@ -18,6 +18,13 @@ import (
 	"github.com/hookq/hookq/internal/webhook"
 )
 
+// newEnqueuer is an Enqueuer on a private Redis, and a client to that Redis.
+func newEnqueuer(t *testing.T) (*redis.Client, *queue.Enqueuer) {
+	t.Helper()
+	rdb := redistest.Client(t)
+	return rdb, queue.NewEnqueuer(rdb)
+}
+
 func event(id string) *webhook.Event {
 	return &webhook.Event{Source: "stripe", ID: id, Type: "payment_intent.succeeded",
 		Body: []byte(`{"id":"` + id + `", "type":"payment_intent.succeeded"}`), ContentType: "application/json",
@@ -29,9 +36,7 @@ var twoRoutes = []webhook.Task{{Route: "app", MaxRetry: 3, Timeout: 15 * time.Se
 // Tasks written by the script must be exactly what Asynq itself reads:
 // the Inspector decodes them and a real Server processes them.
 func TestCompatibleWithAsynq(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client()
-	q := queue.NewEnqueuer(rdb)
+	rdb, q := newEnqueuer(t)
 	ev := event("evt_compat")
 	out, err := q.Enqueue(context.Background(), ev, time.Hour, twoRoutes, map[string]string{"traceparent": "00-abc-def-01"})
 	if err != nil || out {
@@ -97,8 +102,7 @@ func TestCompatibleWithAsynq(t *testing.T) {
 }
 
 func TestDuplicate(t *testing.T) {
-	rdb := redistest.Start(t).Client()
-	q := queue.NewEnqueuer(rdb)
+	rdb, q := newEnqueuer(t)
 	ctx := context.Background()
 	if out, err := q.Enqueue(ctx, event("evt_1"), time.Hour, twoRoutes, nil); err != nil || out {
 		t.Fatalf("first = %v, %v", out, err)
@@ -126,8 +130,7 @@ func TestDuplicate(t *testing.T) {
 }
 
 func TestConcurrentIdenticalDeliveries(t *testing.T) {
-	rdb := redistest.Start(t).Client()
-	q := queue.NewEnqueuer(rdb)
+	_, q := newEnqueuer(t)
 	var accepted, dup atomic.Int32
 	var wg sync.WaitGroup
 	for i := 0; i < 50; i++ {
@@ -189,9 +192,8 @@ func TestUnavailable(t *testing.T) {
 // event exists in any state a redelivery is a duplicate; once an operator
 // deleted it and the window has passed, the provider's redelivery is new.
 func TestDedupeLifecycleAfterDelete(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb, q := newEnqueuer(t)
 	ctx := context.Background()
-	q := queue.NewEnqueuer(rdb)
 	one := []webhook.Task{{Route: "app", Timeout: 5 * time.Second}}
 	if dup, err := q.Enqueue(ctx, event("evt_life"), time.Hour, one, nil); err != nil || dup {
 		t.Fatalf("first: %v %v", dup, err)
@@ -215,7 +217,7 @@ func TestDedupeLifecycleAfterDelete(t *testing.T) {
 
 // Each route's task carries only that route's kept headers.
 func TestPerRouteHeaders(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	ev := event("evt_hdr")
 	tasks := []webhook.Task{

@@ -16,7 +16,7 @@ import (
 // retry, any other body is a replay. Two Tokens on one Redis (two ingest
 // replicas) share the memory, which lasts the TTL.
 func TestTokensBind(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 	a, b := queue.NewTokens(rdb), queue.NewTokens(rdb)
 	body1, body2 := sha256.Sum256([]byte("one")), sha256.Sum256([]byte("two"))
@@ -38,8 +38,7 @@ func TestTokensBind(t *testing.T) {
 }
 
 func TestTokensUnavailable(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client()
+	rdb := redistest.Client(t)
 	rdb.Close()
 	err := queue.NewTokens(rdb).Bind(context.Background(), "mg", "tok", sha256.Sum256(nil), time.Minute)
 	if !errors.Is(err, webhook.ErrQueueUnavailable) {

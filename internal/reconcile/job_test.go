@@ -16,16 +16,13 @@ import (
 	"github.com/hookq/hookq/internal/obs"
 	"github.com/hookq/hookq/internal/queue"
 	"github.com/hookq/hookq/internal/reconcile"
-	"github.com/hookq/hookq/internal/redistest"
 )
 
 // TestScheduleOncePerInterval: two workers, each with its own Scheduler
 // and Asynq server, run one reconciliation per interval between them.
 func TestScheduleOncePerInterval(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client()
 	fs := &fakeStripe{key: stripeKey, pageSize: 100} // an empty history: one request per run
-	cfg := loadConfig(t, srv.URL(), fs.serve(t).URL, "http://127.0.0.1:1")
+	rdb, cfg := startStripe(t, fs)
 	log := zaptest.NewLogger(t)
 	ps, err := app.Reconcilers(cfg, rdb, log)
 	if err != nil {

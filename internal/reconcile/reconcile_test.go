@@ -43,6 +43,14 @@ func loadConfig(t testing.TB, redisURL, stripeURL, githubURL string) *config.Con
 	return loadConfigHook(t, redisURL, stripeURL, githubURL, "repo: acme/shop")
 }
 
+// startStripe starts a private Redis and the fake Stripe API fs, and loads a
+// config on both (GitHub points at a closed port).
+func startStripe(tb testing.TB, fs *fakeStripe) (*redis.Client, *config.Config) {
+	tb.Helper()
+	srv := redistest.Start(tb)
+	return srv.Client(), loadConfig(tb, srv.URL(), fs.serve(tb).URL, "http://127.0.0.1:1")
+}
+
 // loadConfigHook is loadConfig with the GitHub hook's owner ("repo: o/n" or "org: o").
 func loadConfigHook(t testing.TB, redisURL, stripeURL, githubURL, owner string) *config.Config {
 	t.Helper()
@@ -268,11 +276,9 @@ func TestStripe(t *testing.T) {
 // TestStripeRateLimit: a 429 with Retry-After is waited out, and the run
 // completes.
 func TestStripeRateLimit(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client()
 	fs := &fakeStripe{key: stripeKey, pageSize: 100, limited: 1,
 		events: []string{stripeEvent("evt_a", "payment_intent.succeeded", time.Now().Add(-time.Hour))}}
-	cfg := loadConfig(t, srv.URL(), fs.serve(t).URL, "http://127.0.0.1:1")
+	rdb, cfg := startStripe(t, fs)
 	start := time.Now()
 	rep, err := reconcilers(t, cfg, rdb)["stripe"].Run(context.Background(), reconcile.Options{})
 	if err != nil {
@@ -402,14 +408,12 @@ func TestConfigErrors(t *testing.T) {
 // BenchmarkStripeRun: one run over 1,000 missed Stripe events, 100 a page,
 // every one enqueued (the private Redis is emptied between runs).
 func BenchmarkStripeRun(b *testing.B) {
-	srv := redistest.Start(b)
-	rdb := srv.Client()
 	now := time.Now()
 	fs := &fakeStripe{key: stripeKey, pageSize: 100}
 	for i := range 1000 {
 		fs.events = append(fs.events, stripeEvent(fmt.Sprintf("evt_%04d", 1000-i), "payment_intent.succeeded", now.Add(-time.Hour-time.Duration(i)*time.Second)))
 	}
-	cfg := loadConfig(b, srv.URL(), fs.serve(b).URL, "http://127.0.0.1:1")
+	rdb, cfg := startStripe(b, fs)
 	ps, err := app.Reconcilers(cfg, rdb, zap.NewNop())
 	if err != nil {
 		b.Fatal(err)
@@ -432,14 +436,12 @@ func BenchmarkStripeRun(b *testing.B) {
 // context ends, as when the worker is killed) leaves what it enqueued and no
 // watermark; the next run enqueues the rest, and every event once.
 func TestStripeInterruptedRun(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client()
 	now := time.Now()
 	fs := &fakeStripe{key: stripeKey, pageSize: 2}
 	for i := range 6 {
 		fs.events = append(fs.events, stripeEvent(fmt.Sprintf("evt_%d", 6-i), "payment_intent.succeeded", now.Add(-time.Duration(i+1)*time.Hour)))
 	}
-	cfg := loadConfig(t, srv.URL(), fs.serve(t).URL, "http://127.0.0.1:1")
+	rdb, cfg := startStripe(t, fs)
 	rec := reconcilers(t, cfg, rdb)["stripe"]
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/hookq/hookq/internal/redisconn"
 )
 
 // Cluster is a Redis Cluster of three masters and three replicas on
@@ -88,6 +90,23 @@ func (c *Cluster) URL() string {
 		addrs[i] = n.Addr()
 	}
 	return "redis-cluster://" + strings.Join(addrs, ",")
+}
+
+// Client opens a client on the cluster's URL the way hookq's commands do
+// (redisconn), with short timeouts and poolSize connections per node, and
+// closes it when tb ends.
+func (c *Cluster) Client(tb testing.TB, poolSize int) redis.UniversalClient {
+	tb.Helper()
+	spec, err := redisconn.Parse(c.URL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rdb, err := spec.Client(redisconn.Tuning{DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, PoolSize: poolSize})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { rdb.Close() })
+	return rdb
 }
 
 // MasterOf asks the live nodes which one serves slot as master now.

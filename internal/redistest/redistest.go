@@ -71,6 +71,13 @@ func (s *Server) Client() *redis.Client {
 	return c
 }
 
+// Client starts a private redis-server and returns a client to it, for a
+// test that needs Redis but not the server itself; both end with tb.
+func Client(tb testing.TB, opts ...Option) *redis.Client {
+	tb.Helper()
+	return Start(tb, opts...).Client()
+}
+
 func (s *Server) start() {
 	s.tb.Helper()
 	args := []string{"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1", "--dir", s.Dir,

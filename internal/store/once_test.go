@@ -13,7 +13,7 @@ import (
 )
 
 func TestOnce(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	ctx := context.Background()
 
 	t.Run("ConcurrentRunsOneEffect", func(t *testing.T) {
@@ -65,7 +65,7 @@ func TestOnce(t *testing.T) {
 }
 
 func TestOnceLeaseLost(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	o := store.NewOnce(rdb, 100*time.Millisecond, time.Hour)
 	ran, err := o.Do(context.Background(), "slow", func(context.Context) error {
 		time.Sleep(250 * time.Millisecond) // outlives the lease

@@ -128,6 +128,22 @@ func sha1Hex(key string, parts ...string) string {
 
 func sha256B64(key string, parts ...string) string { return macB64(sha256.New, key, parts...) }
 
+// tokenCase is the conformance case of a scheme whose secret travels as is
+// in header: a shared token, which signs nothing, the body least of all.
+func tokenCase(typ, header string, secrets [2]verify.Secret, wrong verify.Secret, body string) verifytest.Case {
+	return verifytest.Case{
+		Spec:    verify.Spec{Type: typ},
+		Secrets: secrets,
+		Wrong:   wrong,
+		Sign: func(_ testing.TB, s verify.Secret, _ []byte, _ time.Time) (http.Header, string) {
+			return hdr(header, string(s)), ""
+		},
+		SignatureHeaders: []string{header},
+		BodyNotSigned:    true,
+		Body:             []byte(body),
+	}
+}
+
 // b64ToHex and hexToB64 re-encode a signature for ErrWrongEncoding.
 // reencoded is a ReEncode for a scheme that accepts one signature encoding:
 // it rewrites header's value after its literal prefix with conv (b64ToHex or

@@ -1,26 +1,15 @@
 package verify_test
 
 import (
-	"net/http"
 	"testing"
-	"time"
 
 	"github.com/hookq/hookq/internal/verify"
 	"github.com/hookq/hookq/internal/verify/verifytest"
 )
 
 func gitlabCase() verifytest.Case {
-	return verifytest.Case{
-		Spec:    verify.Spec{Type: "gitlab"},
-		Secrets: [2]verify.Secret{"glsecret-first-token", "glsecret-second"},
-		Wrong:   "glsecret-wrong-token",
-		Sign: func(tb testing.TB, s verify.Secret, _ []byte, _ time.Time) (http.Header, string) {
-			return hdr("X-Gitlab-Token", string(s)), ""
-		},
-		SignatureHeaders: []string{"X-Gitlab-Token"},
-		BodyNotSigned:    true,
-		Body:             []byte(`{"object_kind":"push","event_name":"push","ref":"refs/heads/main","checkout_sha":"da1560886d4f094c3e6c9ef40349f7d38b5d27d7","project_id":15}`),
-	}
+	return tokenCase("gitlab", "X-Gitlab-Token", [2]verify.Secret{"glsecret-first-token", "glsecret-second"}, "glsecret-wrong-token",
+		`{"object_kind":"push","event_name":"push","ref":"refs/heads/main","checkout_sha":"da1560886d4f094c3e6c9ef40349f7d38b5d27d7","project_id":15}`)
 }
 
 func TestGitLabTokenIsExact(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/hookq/hookq/internal/verify"
 	"github.com/hookq/hookq/internal/verify/verifytest"
@@ -29,23 +28,15 @@ func graphBody(clientState *string, body []byte) []byte {
 // graphCase is microsoft-graph's conformance case: the clientState is the
 // secret, carried in the body, which it does not sign.
 func graphCase() verifytest.Case {
-	return verifytest.Case{
-		Spec:    verify.Spec{Type: "microsoft-graph"},
-		Secrets: [2]verify.Secret{"secretClientValue", "otherClientValue"},
-		Wrong:   "wrongClientValue",
-		Sign: func(_ testing.TB, s verify.Secret, _ []byte, _ time.Time) (http.Header, string) {
-			return hdr("Clientstate", string(s)), ""
-		},
-		SignatureHeaders: []string{"Clientstate"},
-		BodyNotSigned:    true,
-		Body:             []byte(`{"id":"AAMkAGUw","subject":"hello"}`),
-		Embed: func(h http.Header, body []byte) (http.Header, []byte) {
-			if v, ok := h["Clientstate"]; ok && len(v) > 0 {
-				return http.Header{}, graphBody(&v[0], body)
-			}
-			return http.Header{}, graphBody(nil, body)
-		},
+	c := tokenCase("microsoft-graph", "Clientstate", [2]verify.Secret{"secretClientValue", "otherClientValue"}, "wrongClientValue",
+		`{"id":"AAMkAGUw","subject":"hello"}`)
+	c.Embed = func(h http.Header, body []byte) (http.Header, []byte) {
+		if v, ok := h["Clientstate"]; ok && len(v) > 0 {
+			return http.Header{}, graphBody(&v[0], body)
+		}
+		return http.Header{}, graphBody(nil, body)
 	}
+	return c
 }
 
 func TestGraphBodies(t *testing.T) {

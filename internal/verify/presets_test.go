@@ -60,6 +60,14 @@ func swKAT(preset, note string) kat {
 	return swVector(preset, swSource+" ("+note+")", "webhook-")
 }
 
+// basicKAT is the case of a preset that authenticates with HTTP Basic
+// credentials, checked with RFC 7617's example ones (section 2), which the
+// provider sends as the webhook's configuration says.
+func basicKAT(preset, source, body string) kat {
+	return kat{preset: preset, source: source, secrets: []verify.Secret{"Aladdin:open sesame"},
+		header: hdr("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="), body: body, notBody: true}
+}
+
 func mustRead(tb testing.TB, path string) string {
 	tb.Helper()
 	b, err := os.ReadFile(path)
@@ -218,30 +226,28 @@ func presetKATs(tb testing.TB) []kat {
 // documented are the shared-secret presets: no signature, so no vector; the
 // test sends the header exactly as the provider's docs describe it.
 func documented() []kat {
-	return []kat{{
-		preset:  "telegram",
-		source:  "https://core.telegram.org/bots/api#setwebhook (header X-Telegram-Bot-Api-Secret-Token carries secret_token)",
-		secrets: []verify.Secret{"my_secret-TOKEN_1"},
-		header:  hdr("X-Telegram-Bot-Api-Secret-Token", "my_secret-TOKEN_1"),
-		body:    `{"update_id":10000,"message":{"message_id":1,"text":"/start"}}`,
-		notBody: true,
-	}, {
+	return []kat{
+		{
+			preset:  "telegram",
+			source:  "https://core.telegram.org/bots/api#setwebhook (header X-Telegram-Bot-Api-Secret-Token carries secret_token)",
+			secrets: []verify.Secret{"my_secret-TOKEN_1"},
+			header:  hdr("X-Telegram-Bot-Api-Secret-Token", "my_secret-TOKEN_1"),
+			body:    `{"update_id":10000,"message":{"message_id":1,"text":"/start"}}`,
+			notBody: true,
+		},
 		// RFC 7617's example credentials, sent as Postmark sends the ones in
 		// the webhook URL.
-		preset:  "postmark",
-		source:  "https://postmarkapp.com/developer/webhooks/webhooks-overview#protecting-your-webhook (Basic auth from the URL; credentials from RFC 7617 section 2)",
-		secrets: []verify.Secret{"Aladdin:open sesame"},
-		header:  hdr("Authorization", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="),
-		body:    `{"RecordType":"Delivery","MessageID":"883953f4-6105-42a2-a16a-77a8eac79483"}`,
-		notBody: true,
-	}, {
-		preset:  "okta",
-		source:  "https://developer.okta.com/docs/guides/event-hooks/main/ (the hook's authorization header, sent as configured)",
-		secrets: []verify.Secret{"my-shared-secret"},
-		header:  hdr("Authorization", "my-shared-secret"),
-		body:    `{"eventType":"com.okta.event_hook","data":{"events":[{"uuid":"b4c2f1","eventType":"user.session.start"}]}}`,
-		notBody: true,
-	}}
+		basicKAT("postmark", "https://postmarkapp.com/developer/webhooks/webhooks-overview#protecting-your-webhook (Basic auth from the URL; credentials from RFC 7617 section 2)",
+			`{"RecordType":"Delivery","MessageID":"883953f4-6105-42a2-a16a-77a8eac79483"}`),
+		{
+			preset:  "okta",
+			source:  "https://developer.okta.com/docs/guides/event-hooks/main/ (the hook's authorization header, sent as configured)",
+			secrets: []verify.Secret{"my-shared-secret"},
+			header:  hdr("Authorization", "my-shared-secret"),
+			body:    `{"eventType":"com.okta.event_hook","data":{"events":[{"uuid":"b4c2f1","eventType":"user.session.start"}]}}`,
+			notBody: true,
+		},
+	}
 }
 
 // handWritten are the presets whose tests live in their scheme's own test

@@ -2,14 +2,10 @@ package verify_test
 
 import (
 	"context"
-	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -94,32 +90,13 @@ func snsFixture(tb testing.TB) *snsFix {
 // SHA-1 (SignatureVersion 1) or SHA-256 (2), base64.
 func (f *snsFix) snsMsg(tb testing.TB, m map[string]string) []byte {
 	tb.Helper()
-	keys := []string{"Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"}
-	if m["Type"] != "Notification" {
-		keys = []string{"Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"}
-	}
-	var s strings.Builder
-	for _, k := range keys {
-		if v, ok := m[k]; ok {
-			s.WriteString(k + "\n" + v + "\n")
-		}
-	}
-	h, sum := crypto.SHA256, sha256.Sum256([]byte(s.String()))
-	digest := sum[:]
-	if m["SignatureVersion"] == "1" {
-		d := sha1.Sum([]byte(s.String()))
-		h, digest = crypto.SHA1, d[:]
-	}
-	sig, err := rsa.SignPKCS1v15(rand.Reader, f.key, h, digest)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	sig := verifytest.SNSSignature(tb, f.key, m)
 	out := map[string]string{}
 	for k, v := range m {
 		out[k] = v
 	}
 	if _, ok := out["Signature"]; !ok {
-		out["Signature"] = base64.StdEncoding.EncodeToString(sig)
+		out["Signature"] = sig
 	}
 	if _, ok := out["SigningCertURL"]; !ok {
 		out["SigningCertURL"] = snsCertURL

@@ -16,7 +16,7 @@ import (
 )
 
 func TestLimiterLeases(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	l := NewLimiter(rdb)
 	ctx := context.Background()
 	long := time.Now().Add(time.Minute)
@@ -76,7 +76,7 @@ func TestLimiterLeases(t *testing.T) {
 // slots or spending retries; other routes keep flowing; a last attempt waits
 // for a slot instead of being archived.
 func TestRouteFullDefers(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	client := asynq.NewClientFromRedisClient(rdb)
 	defer client.Close()
 	insp := asynq.NewInspectorFromRedisClient(rdb)
@@ -175,7 +175,7 @@ func waitFor(tb testing.TB, d time.Duration, what string, cond func() bool) {
 // deadline leaves the handler its timeout, then is dead-lettered with its
 // copy kept: Asynq would archive it whatever IsFailure says.
 func TestLastAttemptStillFullDeadLettered(t *testing.T) {
-	rdb := redistest.Start(t).Client()
+	rdb := redistest.Client(t)
 	l := NewLimiter(rdb)
 	hold, _, err := l.Acquire(context.Background(), "busy", 1, "holder", time.Now().Add(time.Minute))
 	if err != nil || hold == nil {

@@ -16,8 +16,7 @@ import (
 // once, the concurrency adds up to the configured total, and Shutdown
 // returns once all have stopped.
 func TestServersShareQueue(t *testing.T) {
-	srv := redistest.Start(t)
-	rdb := srv.Client()
+	rdb := redistest.Client(t)
 	client := asynq.NewClientFromRedisClient(rdb)
 	const n = 300
 	for i := range n {
@@ -74,8 +73,7 @@ func TestServersShareQueue(t *testing.T) {
 }
 
 func TestNewServersNeverMoreThanConcurrency(t *testing.T) {
-	srv := redistest.Start(t)
-	if s := NewServers(srv.Client(), 8, asynq.Config{Concurrency: 3}); s.Len() != 3 {
+	if s := NewServers(redistest.Client(t), 8, asynq.Config{Concurrency: 3}); s.Len() != 3 {
 		t.Fatalf("Len = %d, want 3 (one handler slot each at least)", s.Len())
 	}
 }
