@@ -187,13 +187,17 @@ func printTable(rows []row, d time.Duration) {
 	}
 }
 
-// fetchers is worker.fetchers for the bench (HOOKQ_BENCH_FETCHERS, default 2
-// as in the product).
-func fetchers() int {
-	if n, err := strconv.Atoi(os.Getenv("HOOKQ_BENCH_FETCHERS")); err == nil && n > 0 {
-		return n
+// workerTuning is extra worker keys for trying other values than the
+// product's defaults (HOOKQ_BENCH_FETCHERS, HOOKQ_BENCH_POLL); "" by default.
+func workerTuning() string {
+	var s string
+	if v := os.Getenv("HOOKQ_BENCH_FETCHERS"); v != "" {
+		s += ", fetchers: " + v
 	}
-	return 2
+	if v := os.Getenv("HOOKQ_BENCH_POLL"); v != "" {
+		s += ", poll_interval: " + v
+	}
+	return s
 }
 
 func writeConfig(tb testing.TB, sinkURL string) (path, ingestURL, ingestAdm, workerAdm string) {
@@ -203,7 +207,7 @@ func writeConfig(tb testing.TB, sinkURL string) (path, ingestURL, ingestAdm, wor
 	cfg := fmt.Sprintf(`
 redis: { url: "redis://127.0.0.1:1/0" }
 ingest: { listen: %q, admin_listen: %q, pprof: %t }
-worker: { admin_listen: %q, concurrency: 20, fetchers: %d, pprof: %t }
+worker: { admin_listen: %q, concurrency: 20, pprof: %t%s }
 dedupe: { ttl: 72h }
 log: { level: info }
 sources:
@@ -218,7 +222,7 @@ routes:
     url: %s
     timeout: 10s
     max_retries: 8
-`, pub, adm, pprof, wadm, fetchers(), pprof, secret, sinkURL)
+`, pub, adm, pprof, wadm, pprof, workerTuning(), secret, sinkURL)
 	path = filepath.Join(tb.TempDir(), "hookq.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		tb.Fatal(err)

@@ -30,7 +30,7 @@ func TestDefaults(t *testing.T) {
 		c.Ingest.MaxBodyBytes != 1<<20 || c.Worker.Concurrency != 20 || c.Dashboard.Path != "/monitoring/" ||
 		c.Dedupe.TTL != 72*time.Hour || c.Sources[0].DedupeTTL != 72*time.Hour || r.Timeout != 10*time.Second ||
 		*r.MaxRetries != 8 || r.Backoff.Base != 5*time.Second || r.Backoff.Max != time.Hour ||
-		c.Worker.Fetchers != 2 || c.Worker.PollInterval != 20*time.Millisecond || c.Worker.Pprof || c.Ingest.Pprof {
+		c.Worker.Fetchers != 8 || c.Worker.PollInterval != 80*time.Millisecond || c.Worker.Pprof || c.Ingest.Pprof {
 		t.Fatalf("defaults wrong: %+v", c)
 	}
 	if c.Ingest.Spool.Dir != "" || c.Ingest.Spool.MaxBytes != 0 {
